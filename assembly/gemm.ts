@@ -1,0 +1,180 @@
+// General matrix multiply, the workhorse of dense and convolution layers.
+//
+//   C[M,N] = (ACCUMULATE ? C : 0) + A[M,K] * B[K,N]  (+ bias[N]) (then ReLU)
+//
+// Layout: f32, B and C row-major with row strides ldb/ldc (elements). A is addressed through
+// two strides, so the same code reads A (sai = lda, sak = 1) or A transposed (sai = 1, sak = lda),
+// which is what the weight gradients X^T * dY need. SIMD runs over N (4 lanes), register tile
+// 4 rows x 8 columns. C may not alias A or B.
+//
+// Every element is summed in the same order (k = 0..K-1, multiply then add, bias last) whatever
+// tile or edge path computes it, so a row's result never depends on M or on which rows share
+// the call: per-image results are independent of batch composition and thread split.
+import { madd, maddScalar, zero4 } from './simd';
+
+export const GEMM_ACCUMULATE: i32 = 1;
+export const GEMM_RELU: i32 = 2;
+
+// Descriptor layout (i32 fields, byte offsets); mirrored in src/engine/descriptors.ts.
+const D_M = 0, D_N = 4, D_K = 8, D_A = 12, D_SAI = 16, D_SAK = 20, D_B = 24, D_LDB = 28;
+const D_C = 32, D_LDC = 36, D_BIAS = 40, D_FLAGS = 44;
+
+/** Depth of one K block: the B strip it touches (KC x 8 floats) stays in L1. */
+const KC: i32 = 256;
+
+/** Runs the GEMM described at `d` (see the layout above). */
+export function gemm(d: usize): void {
+  gemmRun(
+    load<i32>(d, D_M), load<i32>(d, D_N), load<i32>(d, D_K),
+    <usize>load<i32>(d, D_A), load<i32>(d, D_SAI), load<i32>(d, D_SAK),
+    <usize>load<i32>(d, D_B), load<i32>(d, D_LDB),
+    <usize>load<i32>(d, D_C), load<i32>(d, D_LDC),
+    <usize>load<i32>(d, D_BIAS), load<i32>(d, D_FLAGS),
+  );
+}
+
+export function gemmRun(
+  M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, b: usize, ldb: i32,
+  c: usize, ldc: i32, bias: usize, flags: i32,
+): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    // An empty sum: C keeps its value (or 0), then bias and ReLU.
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        const pc = c + (<usize>(i * ldc + j) << 2);
+        let v: f32 = flags & GEMM_ACCUMULATE ? load<f32>(pc) : 0;
+        if (bias) v += load<f32>(bias + (<usize>j << 2));
+        if (flags & GEMM_RELU) v = max<f32>(v, 0);
+        store<f32>(pc, v);
+      }
+    }
+    return;
+  }
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min(KC, K - k0);
+    const first = k0 == 0;
+    const last = k0 + kc >= K;
+    // The first block starts from C only when accumulating; later blocks continue the partial sums.
+    const fromC = !first || (flags & GEMM_ACCUMULATE) != 0;
+    const blockBias = last ? bias : 0;
+    const blockRelu = last && (flags & GEMM_RELU) != 0;
+    const ak = a + (<usize>(k0 * sak) << 2);
+    const bk = b + (<usize>(k0 * ldb) << 2);
+    let j = 0;
+    for (; j + 8 <= N; j += 8) {
+      let i = 0;
+      for (; i + 4 <= M; i += 4) tile4x8(ak, sai, sak, bk, ldb, c, ldc, i, j, kc, fromC, blockBias, blockRelu);
+      for (; i < M; i++) tile1x8(ak, sai, sak, bk, ldb, c, ldc, i, j, kc, fromC, blockBias, blockRelu);
+    }
+    for (; j + 4 <= N; j += 4) {
+      for (let i = 0; i < M; i++) tile1x4(ak, sai, sak, bk, ldb, c, ldc, i, j, kc, fromC, blockBias, blockRelu);
+    }
+    for (; j < N; j++) {
+      for (let i = 0; i < M; i++) tile1x1(ak, sai, sak, bk, ldb, c, ldc, i, j, kc, fromC, blockBias, blockRelu);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function finish(acc: v128, bias: usize, j: i32, relu: bool): v128 {
+  if (bias) acc = f32x4.add(acc, v128.load(bias + (<usize>j << 2)));
+  if (relu) acc = f32x4.max(acc, zero4());
+  return acc;
+}
+
+function tile4x8(
+  a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32,
+  i: i32, j: i32, kc: i32, fromC: bool, bias: usize, relu: bool,
+): void {
+  const rs = <usize>ldc << 2;
+  const pc = c + (<usize>(i * ldc + j) << 2);
+  let c00 = zero4(), c01 = zero4(), c10 = zero4(), c11 = zero4();
+  let c20 = zero4(), c21 = zero4(), c30 = zero4(), c31 = zero4();
+  if (fromC) {
+    c00 = v128.load(pc); c01 = v128.load(pc, 16);
+    c10 = v128.load(pc + rs); c11 = v128.load(pc + rs, 16);
+    c20 = v128.load(pc + 2 * rs); c21 = v128.load(pc + 2 * rs, 16);
+    c30 = v128.load(pc + 3 * rs); c31 = v128.load(pc + 3 * rs, 16);
+  }
+  const as = <usize>sai << 2;
+  const astep = <usize>sak << 2;
+  const bstep = <usize>ldb << 2;
+  let pa = a + (<usize>(i * sai) << 2);
+  let pb = b + (<usize>j << 2);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let av = v128.load32_splat(pa);
+    c00 = madd(c00, av, b0); c01 = madd(c01, av, b1);
+    av = v128.load32_splat(pa + as);
+    c10 = madd(c10, av, b0); c11 = madd(c11, av, b1);
+    av = v128.load32_splat(pa + 2 * as);
+    c20 = madd(c20, av, b0); c21 = madd(c21, av, b1);
+    av = v128.load32_splat(pa + 3 * as);
+    c30 = madd(c30, av, b0); c31 = madd(c31, av, b1);
+    pa += astep;
+    pb += bstep;
+  }
+  v128.store(pc, finish(c00, bias, j, relu)); v128.store(pc, finish(c01, bias, j + 4, relu), 16);
+  v128.store(pc + rs, finish(c10, bias, j, relu)); v128.store(pc + rs, finish(c11, bias, j + 4, relu), 16);
+  v128.store(pc + 2 * rs, finish(c20, bias, j, relu)); v128.store(pc + 2 * rs, finish(c21, bias, j + 4, relu), 16);
+  v128.store(pc + 3 * rs, finish(c30, bias, j, relu)); v128.store(pc + 3 * rs, finish(c31, bias, j + 4, relu), 16);
+}
+
+function tile1x8(
+  a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32,
+  i: i32, j: i32, kc: i32, fromC: bool, bias: usize, relu: bool,
+): void {
+  const pc = c + (<usize>(i * ldc + j) << 2);
+  let c0 = zero4(), c1 = zero4();
+  if (fromC) { c0 = v128.load(pc); c1 = v128.load(pc, 16); }
+  const astep = <usize>sak << 2;
+  const bstep = <usize>ldb << 2;
+  let pa = a + (<usize>(i * sai) << 2);
+  let pb = b + (<usize>j << 2);
+  for (let k = 0; k < kc; k++) {
+    const av = v128.load32_splat(pa);
+    c0 = madd(c0, av, v128.load(pb)); c1 = madd(c1, av, v128.load(pb, 16));
+    pa += astep;
+    pb += bstep;
+  }
+  v128.store(pc, finish(c0, bias, j, relu)); v128.store(pc, finish(c1, bias, j + 4, relu), 16);
+}
+
+function tile1x4(
+  a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32,
+  i: i32, j: i32, kc: i32, fromC: bool, bias: usize, relu: bool,
+): void {
+  const pc = c + (<usize>(i * ldc + j) << 2);
+  let c0 = fromC ? v128.load(pc) : zero4();
+  const astep = <usize>sak << 2;
+  const bstep = <usize>ldb << 2;
+  let pa = a + (<usize>(i * sai) << 2);
+  let pb = b + (<usize>j << 2);
+  for (let k = 0; k < kc; k++) {
+    c0 = madd(c0, v128.load32_splat(pa), v128.load(pb));
+    pa += astep;
+    pb += bstep;
+  }
+  v128.store(pc, finish(c0, bias, j, relu));
+}
+
+function tile1x1(
+  a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32,
+  i: i32, j: i32, kc: i32, fromC: bool, bias: usize, relu: bool,
+): void {
+  const pc = c + (<usize>(i * ldc + j) << 2);
+  let acc: f32 = fromC ? load<f32>(pc) : 0;
+  const astep = <usize>sak << 2;
+  const bstep = <usize>ldb << 2;
+  let pa = a + (<usize>(i * sai) << 2);
+  let pb = b + (<usize>j << 2);
+  for (let k = 0; k < kc; k++) {
+    acc = maddScalar(acc, load<f32>(pa), load<f32>(pb));
+    pa += astep;
+    pb += bstep;
+  }
+  if (bias) acc += load<f32>(bias + (<usize>j << 2));
+  if (relu) acc = max<f32>(acc, 0);
+  store<f32>(pc, acc);
+}

@@ -1,0 +1,14 @@
+// The module's export list: every kernel the TypeScript side may call, nothing else.
+// All arguments are i32 sizes, f32 scalars or byte offsets into the one linear memory.
+export { gemm } from './gemm';
+export { dense_forward, dense_backward_input, dense_backward_filter } from './dense';
+export { conv2d_forward } from './conv2d_forward';
+export { conv2d_backward_input } from './conv2d_backward_input';
+export { conv2d_backward_filter } from './conv2d_backward_filter';
+export { maxpool2d_forward, maxpool2d_backward } from './maxpool2d';
+export { relu_forward, relu_backward } from './activation';
+export { dropout_forward } from './dropout';
+export { softmax_cross_entropy, softmax } from './softmax_cross_entropy';
+export { adam_step } from './adam';
+export { fill, add_into, mul, u8_to_f32, transpose, bias_grad, count_nonfinite } from './tensor_ops';
+export { exp64, log64, powi64 } from './math';

@@ -1,0 +1,36 @@
+// Shared SIMD helpers, all inlined. Variant switches (relaxed FMA, threads) belong here and
+// nowhere else, so every kernel file stays one source for every binary.
+
+/** acc + a * b with a separate multiply and add: bit-identical on every engine. */
+// @ts-ignore: decorator
+@inline export function madd(acc: v128, a: v128, b: v128): v128 {
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+/** The scalar twin of `madd`: the same two roundings, so edge elements match vector lanes. */
+// @ts-ignore: decorator
+@inline export function maddScalar(acc: f32, a: f32, b: f32): f32 {
+  return acc + a * b;
+}
+
+// @ts-ignore: decorator
+@inline export function zero4(): v128 {
+  return f32x4.splat(0);
+}
+
+/** Address of element `i` of an f32 array at `base`. */
+// @ts-ignore: decorator
+@inline export function at(base: usize, i: i32): usize {
+  return base + (<usize>i << 2);
+}
+
+/** A 32-bit integer hash (lowbias32, see: https://nullprogram.com/blog/2018/07/31/). */
+// @ts-ignore: decorator
+@inline export function hash32(x: u32): u32 {
+  x ^= x >> 16;
+  x *= 0x7feb352d;
+  x ^= x >> 15;
+  x *= 0x846ca68b;
+  x ^= x >> 16;
+  return x;
+}

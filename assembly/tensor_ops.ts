@@ -1,0 +1,96 @@
+// Small elementwise and reduction kernels over flat f32 arrays. Vector body plus scalar tail;
+// the tail does the same arithmetic as a lane, so results never depend on alignment or length.
+import { zero4 } from './simd';
+
+/** out[i] = value for i < count. */
+export function fill(out: usize, count: i32, value: f32): void {
+  const v = f32x4.splat(value);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) v128.store(out + (<usize>i << 2), v);
+  for (; i < count; i++) store<f32>(out + (<usize>i << 2), value);
+}
+
+/** dst[i] += src[i]: the fixed-order reduction of per-worker gradients. May not alias. */
+export function add_into(dst: usize, src: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const p = <usize>i << 2;
+    v128.store(dst + p, f32x4.add(v128.load(dst + p), v128.load(src + p)));
+  }
+  for (; i < count; i++) {
+    const p = <usize>i << 2;
+    store<f32>(dst + p, load<f32>(dst + p) + load<f32>(src + p));
+  }
+}
+
+/** out[i] = a[i] * b[i]; out may alias a or b. */
+export function mul(a: usize, b: usize, out: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const p = <usize>i << 2;
+    v128.store(out + p, f32x4.mul(v128.load(a + p), v128.load(b + p)));
+  }
+  for (; i < count; i++) {
+    const p = <usize>i << 2;
+    store<f32>(out + p, load<f32>(a + p) * load<f32>(b + p));
+  }
+}
+
+/** out[i] = src[i] * scale + shift, from bytes: pixels to network input. */
+export function u8_to_f32(src: usize, out: usize, count: i32, scale: f32, shift: f32): void {
+  const vs = f32x4.splat(scale), vb = f32x4.splat(shift);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const v = f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(src + <usize>i))));
+    v128.store(out + (<usize>i << 2), f32x4.add(f32x4.mul(v, vs), vb));
+  }
+  for (; i < count; i++) {
+    store<f32>(out + (<usize>i << 2), <f32>load<u8>(src + <usize>i) * scale + shift);
+  }
+}
+
+/** out[c, r] = src[r, c] for a rows x cols matrix. May not alias. */
+export function transpose(src: usize, rows: i32, cols: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      store<f32>(out + (<usize>(c * rows + r) << 2), load<f32>(src + (<usize>(r * cols + c) << 2)));
+    }
+  }
+}
+
+/** out[c] = (accumulate ? out[c] : 0) + sum over r of src[r, c], summed in row order. */
+export function columnSum(src: usize, rows: i32, cols: i32, out: usize, accumulate: bool): void {
+  let c = 0;
+  for (; c + 4 <= cols; c += 4) {
+    const po = out + (<usize>c << 2);
+    let acc = accumulate ? v128.load(po) : zero4();
+    let p = src + (<usize>c << 2);
+    const step = <usize>cols << 2;
+    for (let r = 0; r < rows; r++) {
+      acc = f32x4.add(acc, v128.load(p));
+      p += step;
+    }
+    v128.store(po, acc);
+  }
+  for (; c < cols; c++) {
+    const po = out + (<usize>c << 2);
+    let acc: f32 = accumulate ? load<f32>(po) : 0;
+    for (let r = 0; r < rows; r++) acc += load<f32>(src + (<usize>(r * cols + c) << 2));
+    store<f32>(po, acc);
+  }
+}
+
+/** Bias gradient of a dense layer: db = (accumulate ? db : 0) + column sums of dy (rows x cols). */
+export function bias_grad(dy: usize, rows: i32, cols: i32, db: usize, accumulate: i32): void {
+  columnSum(dy, rows, cols, db, accumulate != 0);
+}
+
+/** Counts elements that are NaN or infinite: the divergence guard's check on weights. */
+export function count_nonfinite(src: usize, count: i32): i32 {
+  let bad = 0;
+  for (let i = 0; i < count; i++) {
+    const v = load<f32>(src + (<usize>i << 2));
+    if (v - v != 0) bad++;
+  }
+  return bad;
+}

@@ -1,0 +1,46 @@
+import { Gunzip } from 'fflate';
+import { GarmentError, type GarmentErrorCode } from '../errors.ts';
+
+/** True when the bytes start with the gzip magic number. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * Decompresses gzip without trusting the size the stream declares: output is collected in
+ * chunks and the stream is abandoned as soon as it passes `maxBytes`, so a gzip bomb costs
+ * at most `maxBytes` of memory.
+ */
+export function gunzipCapped(bytes: Uint8Array, maxBytes: number, code: GarmentErrorCode, what: string): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let ended = false;
+  const stream = new Gunzip((chunk, final) => {
+    total += chunk.length;
+    if (total > maxBytes) {
+      throw new GarmentError(code, `${what}: decompresses to more than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk);
+    if (final) ended = true;
+  });
+  try {
+    // Feed in slices so the size check runs before a huge output is built up.
+    const step = 1 << 16;
+    for (let i = 0; i < bytes.length; i += step) {
+      stream.push(bytes.subarray(i, Math.min(bytes.length, i + step)), i + step >= bytes.length);
+    }
+    if (bytes.length === 0) stream.push(bytes, true);
+  } catch (e) {
+    if (e instanceof GarmentError) throw e;
+    throw new GarmentError(code, `${what}: corrupt gzip data (${(e as Error).message})`, { cause: e });
+  }
+  if (!ended) throw new GarmentError(code, `${what}: gzip data is truncated`);
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}

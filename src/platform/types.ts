@@ -1,0 +1,23 @@
+/**
+ * What the core needs from its host. Each runtime has one small leaf that implements it,
+ * chosen at build time through the package's `#platform` import condition, so the core
+ * never asks which runtime it is in.
+ */
+export interface Platform {
+  /** Compiles one of the package's own `.wasm` files, shipped beside the bundle. */
+  loadWasm(fileName: string): Promise<WebAssembly.Module>;
+  /** Reads a whole file (Node/Deno/Bun) or URL (browsers). Missing: GarmentError E_DATA_NOT_FOUND. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Whether a file exists; false where the platform has no file system. */
+  fileExists(path: string): Promise<boolean>;
+  /** Writes through a temporary file and a rename, so readers never see half a file. */
+  writeFileAtomic(path: string, bytes: Uint8Array): Promise<void>;
+  /** Joins path segments with the platform's separator (or URL rules in browsers). */
+  joinPath(...parts: string[]): string;
+  /** Where downloads are cached by default, or undefined where nothing can be cached. */
+  defaultCacheDir(): string | undefined;
+  /** An environment variable, or undefined where there is no environment. */
+  env(name: string): string | undefined;
+  /** Logical CPU cores this process may use. */
+  cores(): number;
+}

@@ -38,6 +38,8 @@ for (const [dir, conditions, platform] of [
     mainFields: ['module', 'main'],
     target: 'es2022',
     external: ['node:*'],
+    // The pretrained weights are embedded as bytes (src/pretrained/default-weights.ts).
+    loader: { '.gz': 'binary' },
     minifySyntax: true,
     legalComments: 'none',
     logLevel: 'warning',

@@ -24,7 +24,7 @@ let tmpCounter = 0;
 export const platform: Platform = {
   async loadWasm(fileName) {
     const bytes = await readFile(fileURLToPath(new URL(`./${fileName}`, import.meta.url)));
-    return WebAssembly.compile(bytes);
+    return WebAssembly.compile(bytes as BufferSource);
   },
   readFile,
   async fileExists(path) {

@@ -24,7 +24,7 @@ export const platform: Platform = {
         // fall through
       }
     }
-    return WebAssembly.compile(await fetchBytes(url));
+    return WebAssembly.compile((await fetchBytes(url)) as BufferSource);
   },
   readFile: (path) => fetchBytes(path),
   async fileExists(path) {

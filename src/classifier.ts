@@ -1,0 +1,257 @@
+// The Classifier: one model, its weights and its labels, behind a small async API.
+import { GarmentError } from './errors.ts';
+import { loadModule, type WasmSource } from './engine/module.ts';
+import { type BatchInput, type ImageInput, isBatch, toPixels } from './input.ts';
+import { decodeWeights, encodeWeights, type WeightFile } from './io/weights.ts';
+import { initParams } from './model/init.ts';
+import { DEFAULT_NORM, Network } from './model/network.ts';
+import { type LayerSpec, type PresetName, presetLayers, validateLayers } from './model/spec.ts';
+import { EVAL_BATCH, argmax, evaluateNetwork } from './train/evaluate.ts';
+import type { EvaluationReport } from './train/metrics.ts';
+import { type TrainHistory, type TrainOptions, trainNetwork } from './train/train.ts';
+import { checkDataset } from './train/validate.ts';
+import { FASHION_MNIST_LABELS, IMAGE_SIDE, type Dataset } from './types.ts';
+
+/** Options of {@link createClassifier}. */
+export interface ClassifierOptions {
+  /** A preset name or a layer list. With neither `model` nor `weights`, the bundled pretrained model loads. */
+  model?: PresetName | LayerSpec[];
+  /** A weight file from `save()` (gzipped bytes). */
+  weights?: Uint8Array | ArrayBuffer;
+  /** Class names, in label order. Default: the ten Fashion-MNIST classes. */
+  labels?: readonly string[];
+  /** Seed for initialisation, shuffling and dropout. Default 1. */
+  seed?: number;
+  /** Worker threads: a number or 'auto'. This build runs one thread; other values are accepted and fall back to 1. */
+  threads?: number | 'auto';
+  /** The wasm binary, for hosts that cannot read it from beside the bundle (e.g. Cloudflare Workers). */
+  wasm?: WasmSource;
+}
+
+/** One image's classification. */
+export interface Prediction {
+  /** The most likely class name. */
+  label: string;
+  /** Its index in `labels`. */
+  index: number;
+  /** Its probability. */
+  confidence: number;
+  /** Probabilities of every class, in label order. */
+  probabilities: Float32Array;
+}
+
+/** Options of `save()`. */
+export interface SaveOptions {
+  /** Storage precision: 'f32' (exact, default), 'f16' or 'int8' (per-channel). */
+  dtype?: 'f32' | 'f16' | 'int8';
+}
+
+export class Classifier {
+  /** Class names, in label order. */
+  readonly labels: readonly string[];
+  readonly #net: Network;
+  readonly #seed: number;
+  #metadata: Record<string, unknown>;
+  #disposed = false;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  /** @internal Use {@link createClassifier}. */
+  constructor(net: Network, labels: readonly string[], seed: number, metadata: Record<string, unknown>) {
+    this.#net = net;
+    this.labels = Object.freeze([...labels]);
+    this.#seed = seed;
+    this.#metadata = metadata;
+  }
+
+  /** The model's layer list (JSON). */
+  get layers(): readonly LayerSpec[] {
+    return this.#net.layers;
+  }
+
+  /** Number of trainable parameters. */
+  get parameterCount(): number {
+    return this.#net.layout.paramCount;
+  }
+
+  /** Classifies one image (784 pixels or ImageData-like) or a batch (an array of images or a flat array). */
+  predict(images: ImageInput): Promise<Prediction>;
+  predict(images: BatchInput): Promise<Prediction[]>;
+  predict(images: ImageInput | BatchInput): Promise<Prediction | Prediction[]>;
+  predict(images: ImageInput | BatchInput): Promise<Prediction | Prediction[]> {
+    return this.#run(() => {
+      const batch = isBatch(images);
+      const { pixels, count } = toPixels(images);
+      const out = this.#predictPixels(pixels, count);
+      return batch ? out : out[0];
+    });
+  }
+
+  /** Accuracy, loss, confusion matrix and per-class precision/recall/F1 over a dataset. */
+  evaluate(data: Dataset): Promise<EvaluationReport> {
+    return this.#run(() => evaluateNetwork(this.#net, checkDataset(data, this.labels.length, 'evaluation data'), this.labels));
+  }
+
+  /** Trains on `data`; resolves with the per-epoch history. Same as `train(classifier, data, options)`. */
+  train(data: Dataset, options: TrainOptions = {}): Promise<TrainHistory> {
+    return this.#run(async () => {
+      const history = await trainNetwork(this.#net, data, options, this.#seed, this.labels);
+      const last = history.epochs[history.epochs.length - 1];
+      this.#metadata = {
+        ...this.#metadata,
+        trainedEpochs: Number(this.#metadata.trainedEpochs ?? 0) + history.epochs.length,
+        optimizerSteps: this.#net.optimizerStep,
+        ...(last?.validationAccuracy !== undefined ? { validationAccuracy: last.validationAccuracy } : {}),
+      };
+      return history;
+    });
+  }
+
+  /** The model as a gzipped weight file. The same weights always give the same bytes. */
+  save(options: SaveOptions = {}): Promise<Uint8Array> {
+    return this.#run(() => {
+      const dtype = options?.dtype ?? 'f32';
+      if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') {
+        throw new GarmentError('E_OPTION', `save: dtype must be 'f32', 'f16' or 'int8', got ${String(dtype)}`);
+      }
+      const params = this.#net.params();
+      const file: WeightFile = {
+        model: { layers: this.#net.layers },
+        labels: [...this.labels],
+        input: { height: IMAGE_SIDE, width: IMAGE_SIDE, channels: 1, ...this.#net.norm },
+        tensors: this.#net.layout.params.map((p) => ({
+          name: p.name, shape: p.shape, data: params.slice(p.offset, p.offset + p.size),
+        })),
+        metadata: this.#metadata,
+      };
+      return encodeWeights(file, { dtype });
+    });
+  }
+
+  /** Releases the model; its memory goes with the last reference. Any later call fails with E_DISPOSED. */
+  dispose(): void {
+    this.#disposed = true;
+  }
+
+  #predictPixels(pixels: Uint8Array, count: number): Prediction[] {
+    const net = this.#net;
+    const classes = this.labels.length;
+    const ws = net.workspace(Math.min(count, EVAL_BATCH), false);
+    const out: Prediction[] = [];
+    for (let from = 0; from < count; from += ws.capacity) {
+      const n = Math.min(ws.capacity, count - from);
+      net.loadPixels(ws, pixels, from, n);
+      ws.forward(n, { training: false });
+      net.engine.k.softmax(ws.logits, ws.probs, n, classes);
+      const f32 = net.engine.f32;
+      for (let i = 0; i < n; i++) {
+        const at = (ws.probs >> 2) + i * classes;
+        const index = argmax(f32, at, classes);
+        const probabilities = f32.slice(at, at + classes);
+        out.push({ label: this.labels[index], index, confidence: probabilities[index], probabilities });
+      }
+    }
+    return out;
+  }
+
+  /** Runs operations one at a time, so concurrent calls never interleave in wasm memory. */
+  #run<T>(fn: () => T | Promise<T>): Promise<T> {
+    const next = this.#queue.then(() => {
+      if (this.#disposed) throw new GarmentError('E_DISPOSED', 'this classifier was disposed; create a new one');
+      return fn();
+    });
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function checkLabels(labels: unknown, what: string): string[] {
+  if (!Array.isArray(labels) || labels.length < 2 || labels.length > 65536) {
+    throw new GarmentError('E_OPTION', `${what}: labels must be an array of 2 to 65536 class names`);
+  }
+  const seen = new Set<string>();
+  for (const l of labels) {
+    if (typeof l !== 'string' || l.length === 0) throw new GarmentError('E_OPTION', `${what}: every label must be a non-empty string`);
+    if (seen.has(l)) throw new GarmentError('E_OPTION', `${what}: duplicate label "${l}"`);
+    seen.add(l);
+  }
+  return labels as string[];
+}
+
+function checkSeed(seed: unknown): number {
+  if (seed === undefined) return 1;
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
+    throw new GarmentError('E_OPTION', `createClassifier: seed must be a non-negative integer, got ${String(seed)}`);
+  }
+  return seed;
+}
+
+function checkThreads(threads: unknown): void {
+  if (threads === undefined || threads === 'auto') return;
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 256) {
+    throw new GarmentError('E_OPTION', `createClassifier: threads must be 'auto' or an integer in 1..256, got ${String(threads)}`);
+  }
+}
+
+/** Creates a classifier: the bundled pretrained model, a fresh preset or layer list, or saved weights. */
+export async function createClassifier(options: ClassifierOptions = {}): Promise<Classifier> {
+  if (options === null || typeof options !== 'object') throw new GarmentError('E_OPTION', 'createClassifier: options must be an object');
+  const seed = checkSeed(options.seed);
+  checkThreads(options.threads);
+  if (options.model !== undefined && options.weights !== undefined) {
+    throw new GarmentError('E_OPTION', 'createClassifier: pass either model (a fresh network) or weights (a saved one), not both');
+  }
+  const modulePromise = loadModule(options.wasm);
+  if (options.model !== undefined) {
+    const labels = checkLabels(options.labels ?? FASHION_MNIST_LABELS, 'createClassifier');
+    const layers = typeof options.model === 'string'
+      ? presetLayers(options.model, labels.length)
+      : validateLayers(options.model);
+    const net = await Network.create(await modulePromise, layers, labels.length, DEFAULT_NORM);
+    initParams(net.layout, net.params(), seed);
+    return new Classifier(net, labels, seed, { seed });
+  }
+  let bytes = options.weights;
+  if (bytes === undefined) bytes = (await import('./pretrained/default-weights.ts')).default;
+  if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+  if (!(bytes instanceof Uint8Array)) throw new GarmentError('E_OPTION', 'createClassifier: weights must be a Uint8Array or ArrayBuffer');
+  const file = decodeWeights(bytes);
+  return fromWeightFile(file, await modulePromise, seed, options.labels);
+}
+
+async function fromWeightFile(file: WeightFile, module: WebAssembly.Module, seed: number, labelsOverride?: readonly string[]): Promise<Classifier> {
+  const spec = file.model as { layers?: unknown } | null;
+  const layers = validateLayers(spec && typeof spec === 'object' ? spec.layers : undefined);
+  const labels = checkLabels(labelsOverride ?? file.labels, 'weights');
+  const inp = file.input;
+  if (inp.height !== IMAGE_SIDE || inp.width !== IMAGE_SIDE || inp.channels !== 1) {
+    throw new GarmentError('E_WEIGHTS_MISMATCH', `weights: this version runs 28x28x1 models, the file describes ${inp.height}x${inp.width}x${inp.channels}`);
+  }
+  const net = await Network.create(module, layers, labels.length, { scale: Math.fround(inp.scale), shift: Math.fround(inp.shift) });
+  const byName = new Map(file.tensors.map((t) => [t.name, t]));
+  const params = net.params();
+  for (const p of net.layout.params) {
+    const t = byName.get(p.name);
+    if (!t) throw new GarmentError('E_WEIGHTS_MISMATCH', `weights: tensor ${p.name} is missing`);
+    if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
+      throw new GarmentError('E_WEIGHTS_MISMATCH', `weights: tensor ${p.name} has shape [${t.shape}], the model needs [${p.shape}]`);
+    }
+    params.set(t.data, p.offset);
+    byName.delete(p.name);
+  }
+  if (byName.size) throw new GarmentError('E_WEIGHTS_MISMATCH', `weights: tensors the model does not use: ${[...byName.keys()].join(', ')}`);
+  return new Classifier(net, labels, seed, { ...(file.metadata ?? {}) });
+}
+
+/** Trains `classifier` on `data`. Same as `classifier.train(data, options)`. */
+export async function train(classifier: Classifier, data: Dataset, options?: TrainOptions): Promise<TrainHistory> {
+  if (!(classifier instanceof Classifier)) throw new GarmentError('E_OPTION', 'train: the first argument must be a classifier from createClassifier()');
+  return classifier.train(data, options);
+}
+
+/** Classifies images. Same as `classifier.predict(images)`. */
+export function predict(classifier: Classifier, images: ImageInput): Promise<Prediction>;
+export function predict(classifier: Classifier, images: BatchInput): Promise<Prediction[]>;
+export async function predict(classifier: Classifier, images: ImageInput | BatchInput): Promise<Prediction | Prediction[]> {
+  if (!(classifier instanceof Classifier)) throw new GarmentError('E_OPTION', 'predict: the first argument must be a classifier from createClassifier()');
+  return classifier.predict(images);
+}

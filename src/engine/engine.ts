@@ -1,0 +1,78 @@
+// One wasm instance over one linear memory, with typed views that survive memory growth.
+import { GarmentError } from '../errors.ts';
+import type { Kernels } from './kernels.ts';
+
+const PAGE = 65536;
+/** wasm32 addresses 4 GiB; browsers and V8 cap a memory at 65536 pages. */
+const MAX_PAGES = 65536;
+
+export class Engine {
+  readonly memory: WebAssembly.Memory;
+  readonly k: Kernels;
+  private buffer: ArrayBuffer | SharedArrayBuffer;
+  private f32v: Float32Array;
+  private i32v: Int32Array;
+  private u8v: Uint8Array;
+
+  private constructor(memory: WebAssembly.Memory, k: Kernels) {
+    this.memory = memory;
+    this.k = k;
+    this.buffer = memory.buffer;
+    this.f32v = new Float32Array(this.buffer);
+    this.i32v = new Int32Array(this.buffer);
+    this.u8v = new Uint8Array(this.buffer);
+  }
+
+  static async create(module: WebAssembly.Module, bytes: number): Promise<Engine> {
+    const memory = new WebAssembly.Memory({ initial: pagesFor(bytes) });
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    return new Engine(memory, instance.exports as unknown as Kernels);
+  }
+
+  /** Grows the memory so that `bytes` are addressable. */
+  ensure(bytes: number): void {
+    const need = pagesFor(bytes);
+    const have = this.memory.buffer.byteLength / PAGE;
+    if (need > have) {
+      try {
+        this.memory.grow(need - have);
+      } catch (e) {
+        throw new GarmentError('E_MEMORY', `could not grow wasm memory to ${bytes} bytes: ${(e as Error).message}`, { cause: e });
+      }
+    }
+  }
+
+  private refresh(): void {
+    if (this.buffer !== this.memory.buffer || this.f32v.byteLength === 0) {
+      this.buffer = this.memory.buffer;
+      this.f32v = new Float32Array(this.buffer);
+      this.i32v = new Int32Array(this.buffer);
+      this.u8v = new Uint8Array(this.buffer);
+    }
+  }
+
+  get f32(): Float32Array {
+    this.refresh();
+    return this.f32v;
+  }
+  get i32(): Int32Array {
+    this.refresh();
+    return this.i32v;
+  }
+  get u8(): Uint8Array {
+    this.refresh();
+    return this.u8v;
+  }
+  get raw(): ArrayBuffer {
+    this.refresh();
+    return this.buffer as ArrayBuffer;
+  }
+}
+
+function pagesFor(bytes: number): number {
+  const pages = Math.ceil(bytes / PAGE);
+  if (pages > MAX_PAGES) {
+    throw new GarmentError('E_MEMORY', `the model and batch need ${Math.ceil(bytes / 2 ** 20)} MiB, more than wasm can address (4 GiB); use a smaller batch`);
+  }
+  return Math.max(1, pages);
+}

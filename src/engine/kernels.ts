@@ -1,0 +1,35 @@
+// The wasm module's exports, typed. Every argument is an i32 size, an f32 scalar or a byte
+// offset into the one linear memory; descriptors are laid out in src/engine/descriptors.ts.
+export interface Kernels {
+  gemm(desc: number): void;
+  dense_forward(desc: number): void;
+  dense_backward_input(desc: number): void;
+  dense_backward_filter(desc: number): void;
+  conv2d_forward(desc: number): void;
+  conv2d_backward_input(desc: number): void;
+  conv2d_backward_filter(desc: number): void;
+  maxpool2d_forward(x: number, y: number, n: number, h: number, w: number, c: number): void;
+  maxpool2d_backward(x: number, y: number, dy: number, dx: number, n: number, h: number, w: number, c: number): void;
+  relu_forward(x: number, y: number, count: number): void;
+  relu_backward(y: number, dy: number, dx: number, count: number): void;
+  dropout_forward(
+    x: number, y: number, mask: number, count: number, firstElement: number, stepSeed: number,
+    dropThreshold: number, scale: number,
+  ): void;
+  softmax_cross_entropy(
+    logits: number, labels: number, n: number, classes: number, grad: number, losses: number,
+    gradScale: number, smoothing: number,
+  ): void;
+  softmax(logits: number, probs: number, n: number, classes: number): void;
+  adam_step(desc: number): void;
+  fill(out: number, count: number, value: number): void;
+  add_into(dst: number, src: number, count: number): void;
+  mul(a: number, b: number, out: number, count: number): void;
+  u8_to_f32(src: number, out: number, count: number, scale: number, shift: number): void;
+  transpose(src: number, rows: number, cols: number, out: number): void;
+  bias_grad(dy: number, rows: number, cols: number, db: number, accumulate: number): void;
+  count_nonfinite(src: number, count: number): number;
+  exp64(x: number): number;
+  log64(x: number): number;
+  powi64(b: number, n: number): number;
+}

@@ -1,0 +1,171 @@
+// Reader for layout version 1 (see weights-format.ts). When the layout changes, the new reader
+// goes in its own file and this one stays, so files written by older versions keep loading.
+// Everything is checked before any tensor memory is allocated: sizes, offsets, alignment,
+// overlap and the checksum; values are checked for NaN/Infinity as they are decoded.
+
+import { GarmentError } from '../errors.ts';
+import { crc32 } from './crc32.ts';
+import { fromFloat16Bits } from './float16.ts';
+import { channelCount } from './quantize.ts';
+import {
+  BYTES_PER_VALUE,
+  CHECKSUM_SUFFIX_BYTES,
+  MAX_TENSORS,
+  PREFIX_BYTES,
+  align16,
+  checkInput,
+  checkLabels,
+  checkName,
+  checkShape,
+  isRecord,
+  show,
+  type TensorEntry,
+  type WeightFile,
+  type WeightTensor,
+} from './weights-format.ts';
+
+const fail = (message: string): never => {
+  throw new GarmentError('E_WEIGHTS_FORMAT', message);
+};
+
+const CHECKSUM_TAIL = /"checksum":"([0-9a-f]{8})"}$/;
+const ZEROS = new TextEncoder().encode('00000000');
+
+/** Decodes a decompressed version-1 payload whose magic and version have been checked. */
+export function decodeV1(payload: Uint8Array): WeightFile {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const headerLength = view.getUint32(12, true);
+  const room = payload.length - PREFIX_BYTES;
+  if (headerLength < 2 || headerLength > room) {
+    fail(`header length ${headerLength} does not fit: expected 2 to ${room} bytes (the payload is ${payload.length} bytes)`);
+  }
+  const headerEnd = PREFIX_BYTES + headerLength;
+  let text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(payload.subarray(PREFIX_BYTES, headerEnd));
+  } catch {
+    fail('the header is not valid UTF-8');
+  }
+  const tail = CHECKSUM_TAIL.exec(text);
+  if (!tail) fail('the header does not end with its checksum (expected `"checksum":"<8 hex digits>"}`)');
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    fail(`the header is not valid JSON (${(e as Error).message})`);
+  }
+  if (!isRecord(header)) return fail(`expected the header to be a JSON object, found ${show(header)}`);
+
+  const dataStart = align16(headerEnd);
+  if (dataStart > payload.length) fail(`truncated: the data section starts at byte ${dataStart}, the payload ends at ${payload.length}`);
+  for (let i = headerEnd; i < dataStart; i++) {
+    if (payload[i] !== 0) fail(`expected zero padding after the header, found byte ${payload[i]} at ${i}`);
+  }
+  const expected = (tail as RegExpExecArray)[1];
+  if (header.checksum !== expected) fail(`expected the checksum field to be "${expected}", found ${show(header.checksum)}`);
+  const digitsAt = headerEnd - CHECKSUM_SUFFIX_BYTES;
+  let crc = crc32(payload.subarray(0, digitsAt));
+  crc = crc32(ZEROS, crc);
+  crc = crc32(payload.subarray(digitsAt + 8), crc);
+  const actual = crc.toString(16).padStart(8, '0');
+  if (actual !== expected) fail(`checksum mismatch: the header records crc32 ${expected}, the payload hashes to ${actual}; the file is corrupt`);
+
+  const labels = checkLabels(header.labels, 'E_WEIGHTS_FORMAT');
+  const input = checkInput(header.input, 'E_WEIGHTS_FORMAT');
+  if (!('model' in header)) fail('the header has no model');
+  const metadata = header.metadata;
+  if (metadata !== undefined && !isRecord(metadata)) fail(`metadata: expected a JSON object, found ${show(metadata)}`);
+
+  const entries = checkEntries(header.tensors, payload.length - dataStart);
+  const tensors: WeightTensor[] = entries.map((e) => ({
+    name: e.name,
+    shape: e.shape,
+    data: readTensor(view, dataStart, e),
+  }));
+  const file: WeightFile = { model: header.model, labels, input, tensors };
+  if (metadata !== undefined) file.metadata = metadata as Record<string, unknown>;
+  return file;
+}
+
+function checkEntries(v: unknown, dataLength: number): TensorEntry[] {
+  if (!Array.isArray(v) || v.length > MAX_TENSORS) {
+    throw new GarmentError('E_WEIGHTS_FORMAT', `tensors: expected an array of at most ${MAX_TENSORS} entries, found ${show(v)}`);
+  }
+  const seen = new Set<string>();
+  const ranges: [number, number, string][] = [];
+  const entries = v.map((t: unknown, i): TensorEntry => {
+    if (!isRecord(t)) return fail(`tensors[${i}]: expected an object, found ${show(t)}`);
+    const name = checkName(t.name, 'E_WEIGHTS_FORMAT', `tensors[${i}].name`, seen);
+    const where = `tensor ${show(name)}`;
+    const count = checkShape(t.shape, 'E_WEIGHTS_FORMAT', where);
+    const dtype = t.dtype;
+    if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') {
+      return fail(`${where}: expected dtype 'f32', 'f16' or 'int8', found ${show(dtype)}`);
+    }
+    const offset = checkOffset(t.offset, `${where}: offset`);
+    const length = count * BYTES_PER_VALUE[dtype];
+    if (t.length !== length) {
+      fail(`${where}: shape [${(t.shape as number[]).join(', ')}] as ${dtype} needs ${length} bytes, the header says ${show(t.length)}`);
+    }
+    if (offset + length > dataLength) {
+      fail(`${where}: bytes ${offset}..${offset + length} lie outside the data section (${dataLength} bytes)`);
+    }
+    ranges.push([offset, offset + length, name]);
+    const entry: TensorEntry = { name, shape: (t.shape as number[]).slice(), dtype, offset, length };
+    if (dtype === 'int8') {
+      const scales = checkOffset(t.scales, `${where}: scales`);
+      const bytes = channelCount(entry.shape) * 4;
+      if (scales + bytes > dataLength) {
+        fail(`${where}: scales at bytes ${scales}..${scales + bytes} lie outside the data section (${dataLength} bytes)`);
+      }
+      ranges.push([scales, scales + bytes, `${name} scales`]);
+      entry.scales = scales;
+    } else if (t.scales !== undefined) {
+      fail(`${where}: only int8 tensors have scales, found scales on a ${dtype} tensor`);
+    }
+    return entry;
+  });
+  // Overlapping tensors would let a small file claim many times its size in decoded memory.
+  ranges.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < ranges.length; i++) {
+    if (ranges[i][0] < ranges[i - 1][1]) fail(`${show(ranges[i][2])} overlaps ${show(ranges[i - 1][2])} in the data section`);
+  }
+  return entries;
+}
+
+function checkOffset(v: unknown, where: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v % 16 !== 0) {
+    return fail(`${where}: expected a non-negative multiple of 16, found ${show(v)}`);
+  }
+  return v;
+}
+
+function readTensor(view: DataView, dataStart: number, e: TensorEntry): Float32Array {
+  const count = e.length / BYTES_PER_VALUE[e.dtype];
+  const out = new Float32Array(count);
+  const at = dataStart + e.offset;
+  if (e.dtype === 'f32') {
+    for (let i = 0; i < count; i++) out[i] = view.getFloat32(at + i * 4, true);
+  } else if (e.dtype === 'f16') {
+    for (let i = 0; i < count; i++) out[i] = fromFloat16Bits(view.getUint16(at + i * 2, true));
+  } else {
+    const channels = channelCount(e.shape);
+    const scalesAt = dataStart + (e.scales as number);
+    const scales = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) {
+      const s = view.getFloat32(scalesAt + c * 4, true);
+      if (!(s >= 0) || !Number.isFinite(s)) fail(`tensor ${show(e.name)}: scale ${c} is ${s}, expected a finite number >= 0`);
+      scales[c] = s;
+    }
+    for (let i = 0, c = 0; i < count; i++) {
+      const q = view.getInt8(at + i);
+      if (q === -128) fail(`tensor ${show(e.name)}: int8 value ${i} is -128, expected -127..127`);
+      out[i] = q * scales[c];
+      if (++c === channels) c = 0;
+    }
+  }
+  for (let i = 0; i < count; i++) {
+    if (!Number.isFinite(out[i])) fail(`tensor ${show(e.name)}: value ${i} is ${out[i]}, expected a finite number`);
+  }
+  return out;
+}

@@ -1,0 +1,130 @@
+// Models are plain JSON: a list of layers. This file names the layer types, checks a list
+// from an untrusted source, and holds the presets.
+import { GarmentError } from '../errors.ts';
+
+/** A 2-D convolution, stride 1, square kernel, weights initialised He-uniform. */
+export interface ConvLayer {
+  type: 'conv';
+  filters: number;
+  kernel: number;
+  /** 'same' keeps height and width (odd kernels only); 'valid' shrinks them by kernel - 1. Default 'same'. */
+  padding?: 'same' | 'valid';
+}
+/** A fully connected layer; flattens its input (NHWC order) first. */
+export interface DenseLayer {
+  type: 'dense';
+  units: number;
+}
+export interface ReluLayer {
+  type: 'relu';
+}
+/** 2x2 max pooling, stride 2. */
+export interface MaxPoolLayer {
+  type: 'maxpool';
+  size?: 2;
+}
+/** Inverted dropout, active only while training. */
+export interface DropoutLayer {
+  type: 'dropout';
+  rate: number;
+}
+/** Flattening is implicit before a dense layer; this layer exists for readability of specs. */
+export interface FlattenLayer {
+  type: 'flatten';
+}
+
+export type LayerSpec = ConvLayer | DenseLayer | ReluLayer | MaxPoolLayer | DropoutLayer | FlattenLayer;
+
+/** Names of the built-in architectures. */
+export type PresetName = 'mlp' | 'seed-cnn' | 'cnn';
+
+const PRESETS: Record<PresetName, (classes: number) => LayerSpec[]> = {
+  // The notebooks' multilayer perceptron: 784 -> 128 -> 64 -> classes.
+  mlp: (classes) => [
+    { type: 'flatten' },
+    { type: 'dense', units: 128 },
+    { type: 'relu' },
+    { type: 'dense', units: 64 },
+    { type: 'relu' },
+    { type: 'dense', units: classes },
+  ],
+  // The Keras notebook's small CNN.
+  'seed-cnn': (classes) => [
+    { type: 'conv', filters: 32, kernel: 3, padding: 'valid' },
+    { type: 'relu' },
+    { type: 'maxpool' },
+    { type: 'flatten' },
+    { type: 'dense', units: 32 },
+    { type: 'relu' },
+    { type: 'dropout', rate: 0.3 },
+    { type: 'dense', units: classes },
+  ],
+  // Two convolution blocks.
+  cnn: (classes) => [
+    { type: 'conv', filters: 32, kernel: 3, padding: 'same' },
+    { type: 'relu' },
+    { type: 'maxpool' },
+    { type: 'conv', filters: 64, kernel: 3, padding: 'same' },
+    { type: 'relu' },
+    { type: 'maxpool' },
+    { type: 'flatten' },
+    { type: 'dense', units: 128 },
+    { type: 'relu' },
+    { type: 'dropout', rate: 0.3 },
+    { type: 'dense', units: classes },
+  ],
+};
+
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+export function presetLayers(name: string, classes: number): LayerSpec[] {
+  const make = (PRESETS as Record<string, ((classes: number) => LayerSpec[]) | undefined>)[name];
+  if (!make || !Object.prototype.hasOwnProperty.call(PRESETS, name)) {
+    throw new GarmentError('E_MODEL_UNKNOWN', `unknown model "${String(name)}": expected one of ${PRESET_NAMES.join(', ')}, or a layer list`);
+  }
+  return make(classes);
+}
+
+const MAX_UNITS = 1 << 16;
+
+function isInt(v: unknown, lo: number, hi: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+}
+
+/** Checks a layer list from an untrusted source and returns a clean copy (unknown keys dropped). */
+export function validateLayers(layers: unknown): LayerSpec[] {
+  if (!Array.isArray(layers) || layers.length === 0) {
+    throw new GarmentError('E_MODEL_SPEC', 'a model must be a non-empty array of layers');
+  }
+  if (layers.length > 256) throw new GarmentError('E_MODEL_SPEC', `a model may have at most 256 layers, got ${layers.length}`);
+  return layers.map((raw, i): LayerSpec => {
+    const where = `layer ${i}`;
+    if (!raw || typeof raw !== 'object') throw new GarmentError('E_MODEL_SPEC', `${where}: expected an object like { type: 'dense', units: 10 }`);
+    const l = raw as Record<string, unknown>;
+    switch (l.type) {
+      case 'conv': {
+        if (!isInt(l.filters, 1, 4096)) throw new GarmentError('E_MODEL_SPEC', `${where}: conv filters must be an integer in 1..4096, got ${String(l.filters)}`);
+        if (!isInt(l.kernel, 1, 15)) throw new GarmentError('E_MODEL_SPEC', `${where}: conv kernel must be an integer in 1..15, got ${String(l.kernel)}`);
+        const padding = l.padding ?? 'same';
+        if (padding !== 'same' && padding !== 'valid') throw new GarmentError('E_MODEL_SPEC', `${where}: conv padding must be 'same' or 'valid', got ${String(l.padding)}`);
+        if (padding === 'same' && l.kernel % 2 === 0) throw new GarmentError('E_MODEL_SPEC', `${where}: 'same' padding needs an odd kernel, got ${l.kernel}`);
+        return { type: 'conv', filters: l.filters, kernel: l.kernel, padding };
+      }
+      case 'dense':
+        if (!isInt(l.units, 1, MAX_UNITS)) throw new GarmentError('E_MODEL_SPEC', `${where}: dense units must be an integer in 1..${MAX_UNITS}, got ${String(l.units)}`);
+        return { type: 'dense', units: l.units };
+      case 'relu':
+        return { type: 'relu' };
+      case 'maxpool':
+        if (l.size !== undefined && l.size !== 2) throw new GarmentError('E_MODEL_SPEC', `${where}: only 2x2 max pooling is supported, got size ${String(l.size)}`);
+        return { type: 'maxpool', size: 2 };
+      case 'dropout':
+        if (typeof l.rate !== 'number' || !(l.rate >= 0 && l.rate < 1)) throw new GarmentError('E_MODEL_SPEC', `${where}: dropout rate must be in [0, 1), got ${String(l.rate)}`);
+        return { type: 'dropout', rate: l.rate };
+      case 'flatten':
+        return { type: 'flatten' };
+      default:
+        throw new GarmentError('E_MODEL_SPEC', `${where}: unknown layer type ${JSON.stringify(l.type)}; expected conv, dense, relu, maxpool, dropout or flatten`);
+    }
+  });
+}

@@ -204,7 +204,7 @@ export async function createClassifier(options: ClassifierOptions = {}): Promise
   if (options.model !== undefined) {
     const labels = checkLabels(options.labels ?? FASHION_MNIST_LABELS, 'createClassifier');
     const layers = typeof options.model === 'string'
-      ? presetLayers(options.model, labels.length)
+      ? validateLayers(presetLayers(options.model, labels.length))
       : validateLayers(options.model);
     const net = await Network.create(await modulePromise, layers, labels.length, DEFAULT_NORM);
     initParams(net.layout, net.params(), seed);

@@ -75,7 +75,8 @@ test('wrong column count names the line', () => {
   throwsCode(() => parseCsv(short), 'E_CSV_FORMAT', /^CSV line 3: expected 785 columns .*found 784$/);
   const long = `${zeros()}\n${zeros()}\n${zeros()},7\n`;
   throwsCode(() => parseCsv(long), 'E_CSV_FORMAT', /^CSV line 3: expected 785 columns .*found 786$/);
-  throwsCode(() => parseCsv(`label,pixel1\n${zeros()}`), 'E_CSV_FORMAT', /line 1: the header has 2 columns, expected 785/);
+  throwsCode(() => parseCsv(`label,pixel1\n${zeros()}`), 'E_CSV_FORMAT',
+    /line 1: the header has 2 columns, expected 785/);
   throwsCode(() => parseCsv(`${zeros()},\n`), 'E_CSV_FORMAT', /line 1: expected 785 columns/);
 });
 
@@ -85,7 +86,8 @@ test('bad cells name the line and the column', () => {
     cells[at] = cell;
     return `${HEADER}\r\n${zeros()}\r\n${cells.join(',')}\r\n`;
   };
-  throwsCode(() => parseCsv(bad('256')), 'E_CSV_FORMAT', /^CSV line 3: pixel 10 is "256", expected an integer in 0\.\.255$/);
+  throwsCode(() => parseCsv(bad('256')), 'E_CSV_FORMAT',
+    /^CSV line 3: pixel 10 is "256", expected an integer in 0\.\.255$/);
   throwsCode(() => parseCsv(bad('-1')), 'E_CSV_FORMAT', /line 3: pixel 10 is "-1"/);
   throwsCode(() => parseCsv(bad('1.5')), 'E_CSV_FORMAT', /line 3: pixel 10 is "1\.5"/);
   throwsCode(() => parseCsv(bad('abc', 784)), 'E_CSV_FORMAT', /line 3: pixel 784 is "abc"/);
@@ -95,7 +97,8 @@ test('bad cells name the line and the column', () => {
 });
 
 test('labels outside 0..classes-1', () => {
-  throwsCode(() => parseCsv(`${zeros(9)}\n${zeros(10)}\n`), 'E_LABEL_RANGE', /^CSV line 2: label 10 is outside 0\.\.9$/);
+  throwsCode(() => parseCsv(`${zeros(9)}\n${zeros(10)}\n`), 'E_LABEL_RANGE',
+    /^CSV line 2: label 10 is outside 0\.\.9$/);
   throwsCode(() => parseCsv(`${zeros(3)}\n`, { classes: 3 }), 'E_LABEL_RANGE', /label 3 is outside 0\.\.2/);
   assert.is(parseCsv(`${zeros(11)}\n`, { classes: 12 }).labels[0], 11);
   throwsCode(() => parseCsv(zeros(), { classes: 0 }), 'E_OPTION');

@@ -80,7 +80,9 @@ test('every f16 survives f16 -> f32 -> f16 and matches the reference', () => {
       assert.ok((back[i] & 0x7c00) === 0x7c00 && (back[i] & 0x3ff) !== 0);
     } else {
       if (back[i] !== i) assert.unreachable(`bits ${i.toString(16)} came back as ${back[i].toString(16)}`);
-      if (!Object.is(refHalf(f[i]), f[i])) assert.unreachable(`f16 ${i.toString(16)} is not its own rounding`);
+      if (!Object.is(refHalf(f[i]), f[i])) {
+        assert.unreachable(`f16 ${i.toString(16)} is not its own rounding`);
+      }
     }
   }
 });
@@ -107,7 +109,8 @@ test('random f32 values round like the reference (including ties and subnormals)
 });
 
 test('roundHalfEven', () => {
-  const cases = [[0.5, 0], [1.5, 2], [2.5, 2], [-0.5, 0], [-1.5, -2], [-2.5, -2], [2.4999, 2], [126.5, 126], [127.5, 128], [-3.7, -4]];
+  const cases = [[0.5, 0], [1.5, 2], [2.5, 2], [-0.5, 0], [-1.5, -2], [-2.5, -2], [2.4999, 2], [126.5, 126],
+    [127.5, 128], [-3.7, -4]];
   for (const [x, r] of cases) assert.ok(roundHalfEven(x) === r, `roundHalfEven(${x}) = ${roundHalfEven(x)}`);
 });
 

@@ -55,10 +55,12 @@ test('a file inside a larger buffer (non-zero byteOffset)', () => {
 test('parseIdxImages and parseIdxLabels', () => {
   const images = bytes(3 * 784, 7);
   assert.equal(parseIdxImages(encodeIdx([3, 28, 28], images), 'img'), images);
-  assert.equal(parseIdxLabels(new Uint8Array(gzipSync(encodeIdx([3], new Uint8Array([0, 9, 4])))), 'lab'), new Uint8Array([0, 9, 4]));
-  throwsCode(() => parseIdxImages(encodeIdx([3, 784], images), 'img.idx'), 'E_IDX_FORMAT', /img\.idx.*N x 28 x 28.*3 x 784/);
-  throwsCode(() => parseIdxImages(encodeIdx([3, 28, 27], bytes(3 * 28 * 27)), 'img'), 'E_IDX_FORMAT', /3 x 28 x 27/);
-  throwsCode(() => parseIdxLabels(encodeIdx([3, 1], new Uint8Array(3)), 'lab'), 'E_IDX_FORMAT', /1 dimension/);
+  const labels = new Uint8Array([0, 9, 4]);
+  assert.equal(parseIdxLabels(new Uint8Array(gzipSync(encodeIdx([3], labels))), 'lab'), labels);
+  const idx = (dims) => encodeIdx(dims, bytes(dims.reduce((a, b) => a * b, 1)));
+  throwsCode(() => parseIdxImages(idx([3, 784]), 'img.idx'), 'E_IDX_FORMAT', /img\.idx.*N x 28 x 28.*3 x 784/);
+  throwsCode(() => parseIdxImages(idx([3, 28, 27]), 'img'), 'E_IDX_FORMAT', /3 x 28 x 27/);
+  throwsCode(() => parseIdxLabels(idx([3, 1]), 'lab'), 'E_IDX_FORMAT', /1 dimension/);
 });
 
 test('bad magic', () => {
@@ -72,14 +74,16 @@ test('bad magic', () => {
 test('a type other than unsigned bytes', () => {
   const raw = encodeIdx([4], new Uint8Array(4));
   raw[2] = 0x0d;
-  throwsCode(() => parseIdx(raw, 'x'), 'E_IDX_FORMAT', /expected unsigned-byte data \(type 0x08\), found type 0x0d \(float32\)/);
+  throwsCode(() => parseIdx(raw, 'x'), 'E_IDX_FORMAT',
+    /expected unsigned-byte data \(type 0x08\), found type 0x0d \(float32\)/);
 });
 
 test('dimension count outside 1..4, zero dimensions, truncated header', () => {
-  throwsCode(() => parseIdx(new Uint8Array([0, 0, 8, 0]), 'x'), 'E_IDX_FORMAT', /1 to 4 dimensions, found 0/);
-  throwsCode(() => parseIdx(new Uint8Array([0, 0, 8, 5, ...new Uint8Array(20)]), 'x'), 'E_IDX_FORMAT', /found 5/);
-  throwsCode(() => parseIdx(new Uint8Array([0, 0, 8, 2, 0, 0, 0, 0, 0, 0, 0, 1]), 'x'), 'E_IDX_FORMAT', /dimension 1 is 0/);
-  throwsCode(() => parseIdx(new Uint8Array([0, 0, 8, 3, 0, 0, 0, 1, 0]), 'x'), 'E_IDX_FORMAT', /truncated header.*16 bytes, found 9/);
+  const parse = (...b) => parseIdx(new Uint8Array(b), 'x');
+  throwsCode(() => parse(0, 0, 8, 0), 'E_IDX_FORMAT', /1 to 4 dimensions, found 0/);
+  throwsCode(() => parse(0, 0, 8, 5, ...new Uint8Array(20)), 'E_IDX_FORMAT', /1 to 4 dimensions, found 5/);
+  throwsCode(() => parse(0, 0, 8, 2, 0, 0, 0, 0, 0, 0, 0, 1), 'E_IDX_FORMAT', /dimension 1 is 0/);
+  throwsCode(() => parse(0, 0, 8, 3, 0, 0, 0, 1, 0), 'E_IDX_FORMAT', /truncated header.*16 bytes, found 9/);
 });
 
 test('truncated data and trailing bytes say what was expected and found', () => {
@@ -96,7 +100,8 @@ test('huge declared dimensions fail fast without allocating', () => {
   const raw = new Uint8Array([0, 0, 8, 4, ...new Array(16).fill(0xff), 1, 2, 3]);
   const before = process.memoryUsage().arrayBuffers;
   const t0 = performance.now();
-  throwsCode(() => parseIdx(raw, 'bomb'), 'E_IDX_FORMAT', /bomb: truncated: the header declares 4294967295 x 4294967295 x 4294967295 x 4294967295/);
+  throwsCode(() => parseIdx(raw, 'bomb'), 'E_IDX_FORMAT',
+    /bomb: truncated: the header declares 4294967295 x 4294967295 x 4294967295 x 4294967295 = .* found 3$/);
   throwsCode(() => parseIdx(new Uint8Array(gzipSync(raw)), 'bomb'), 'E_IDX_FORMAT', /truncated/);
   assert.ok(performance.now() - t0 < 50);
   assert.ok(process.memoryUsage().arrayBuffers - before < 1 << 20);
@@ -104,8 +109,8 @@ test('huge declared dimensions fail fast without allocating', () => {
 
 test('gzip that decompresses past the cap is refused', () => {
   const raw = encodeIdx([1 << 16], new Uint8Array(1 << 16));
-  throwsCode(() => parseIdx(new Uint8Array(gzipSync(raw)), 'z', { maxBytes: 1000 }), 'E_IDX_FORMAT', /more than 1000 bytes/);
   const gz = new Uint8Array(gzipSync(raw));
+  throwsCode(() => parseIdx(gz, 'z', { maxBytes: 1000 }), 'E_IDX_FORMAT', /more than 1000 bytes/);
   throwsCode(() => parseIdx(gz.subarray(0, gz.length - 10), 'z'), 'E_IDX_FORMAT', /z: /);
 });
 

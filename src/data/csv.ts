@@ -11,6 +11,7 @@ export interface CsvOptions {
 }
 
 const COLUMNS = 1 + IMAGE_PIXELS;
+const COLUMNS_TEXT = `${COLUMNS} columns (label + ${IMAGE_PIXELS} pixels)`;
 const LF = 10;
 const CR = 13;
 const SPACE = 32;
@@ -61,7 +62,7 @@ export function parseCsv(input: string | Uint8Array, options: CsvOptions = {}): 
       header = true;
       const cols = columnsAt(bytes, p);
       if (cols !== COLUMNS) {
-        throw error('E_CSV_FORMAT', line, `the header has ${cols} columns, expected ${COLUMNS} (label + ${IMAGE_PIXELS} pixels)`);
+        throw error('E_CSV_FORMAT', line, `the header has ${cols} columns, expected ${COLUMNS_TEXT}`);
       }
       while (p < n && bytes[p] !== LF) p++;
       p++;
@@ -98,13 +99,13 @@ export function parseCsv(input: string | Uint8Array, options: CsvOptions = {}): 
       col++;
       if (c === COMMA) {
         if (col === COLUMNS) {
-          throw error('E_CSV_FORMAT', line, `expected ${COLUMNS} columns (label + ${IMAGE_PIXELS} pixels), found ${columnsAt(bytes, start)}`);
+          throw error('E_CSV_FORMAT', line, `expected ${COLUMNS_TEXT}, found ${columnsAt(bytes, start)}`);
         }
         p++;
         continue;
       }
       if (col !== COLUMNS) {
-        throw error('E_CSV_FORMAT', line, `expected ${COLUMNS} columns (label + ${IMAGE_PIXELS} pixels), found ${col}`);
+        throw error('E_CSV_FORMAT', line, `expected ${COLUMNS_TEXT}, found ${col}`);
       }
       p += c === CR ? 2 : 1;
       break;
@@ -123,7 +124,8 @@ function isHeader(bytes: Uint8Array, p: number): boolean {
   while (p < bytes.length && isBlank(bytes[p])) p++;
   if (p >= bytes.length) return false;
   const c = bytes[p];
-  return !((c >= ZERO && c <= NINE) || c === PLUS || c === MINUS || c === DOT || c === COMMA || c === CR || c === LF);
+  const numeric = (c >= ZERO && c <= NINE) || c === PLUS || c === MINUS || c === DOT;
+  return !numeric && c !== COMMA && c !== CR && c !== LF;
 }
 
 const error = (code: 'E_CSV_FORMAT' | 'E_LABEL_RANGE', line: number, message: string) =>

@@ -41,11 +41,12 @@ export interface Downloaded {
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
-/** Hex SHA-256 through WebCrypto (Node >= 19 as a global, Deno, Bun, browsers in secure contexts, workerd). */
+/** Hex SHA-256 through WebCrypto: Node >= 19 (a global), Deno, Bun, workerd, browsers in secure contexts. */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const subtle = globalThis.crypto?.subtle;
   if (!subtle) {
-    throw new GarmentError('E_CHECKSUM', 'cannot verify checksums: this runtime has no WebCrypto (crypto.subtle)');
+    const message = 'cannot verify checksums: this runtime has no WebCrypto (crypto.subtle)';
+    throw new GarmentError('E_CHECKSUM', message);
   }
   const digest = new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
   let hex = '';
@@ -60,15 +61,20 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
  */
 export async function downloadFile(options: DownloadOptions): Promise<Downloaded> {
   const { name, mirrors, sha256, size, dest, signal } = options;
-  if (typeof name !== 'string' || name === '') throw new GarmentError('E_OPTION', 'downloadFile: name must be a file name');
-  if (!Array.isArray(mirrors) || mirrors.length === 0 || mirrors.some((m) => typeof m !== 'string' || m === '')) {
+  if (typeof name !== 'string' || name === '') {
+    throw new GarmentError('E_OPTION', 'downloadFile: name must be a file name');
+  }
+  const badMirror = (m: unknown) => typeof m !== 'string' || m === '';
+  if (!Array.isArray(mirrors) || mirrors.length === 0 || mirrors.some(badMirror)) {
     throw new GarmentError('E_OPTION', 'downloadFile: mirrors must be a non-empty list of base URLs');
   }
   if (typeof sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha256)) {
     throw new GarmentError('E_OPTION', `downloadFile: sha256 of ${name} must be 64 hex digits`);
   }
   const fetchFn = options.fetch ?? globalThis.fetch;
-  if (typeof fetchFn !== 'function') throw new GarmentError('E_OPTION', 'downloadFile: this runtime has no fetch');
+  if (typeof fetchFn !== 'function') {
+    throw new GarmentError('E_OPTION', 'downloadFile: this runtime has no fetch; pass options.fetch');
+  }
   const maxBytes = options.maxBytes ?? Math.max(DEFAULT_MAX_BYTES, size ?? 0);
   const timeoutMs = options.timeoutMs ?? 30_000;
 
@@ -94,12 +100,20 @@ export async function downloadFile(options: DownloadOptions): Promise<Downloaded
     return { bytes, content: checked, url };
   }
   const list = failures.map((f) => `\n  - ${f}`).join('');
-  if (wrongContent) throw new GarmentError('E_CHECKSUM', `${name}: no mirror served the expected content:${list}`);
+  if (wrongContent) {
+    throw new GarmentError('E_CHECKSUM', `${name}: no mirror served the expected content:${list}`);
+  }
   throw new GarmentError('E_DOWNLOAD', `${name}: the download failed on every mirror:${list}`);
 }
 
 // The content after gunzip, or what is wrong with it.
-async function verify(bytes: Uint8Array, url: string, sha256: string, size: number | undefined, maxBytes: number) {
+async function verify(
+  bytes: Uint8Array,
+  url: string,
+  sha256: string,
+  size: number | undefined,
+  maxBytes: number,
+): Promise<Uint8Array | string> {
   let content = bytes;
   if (isGzip(bytes)) {
     try {
@@ -108,7 +122,9 @@ async function verify(bytes: Uint8Array, url: string, sha256: string, size: numb
       return `bad gzip data (${(e as Error).message})`;
     }
   }
-  if (size !== undefined && content.length !== size) return `expected ${size} bytes of content, found ${content.length}`;
+  if (size !== undefined && content.length !== size) {
+    return `expected ${size} bytes of content, found ${content.length}`;
+  }
   const actual = await sha256Hex(content);
   if (actual !== sha256) return `sha256 ${actual}, expected ${sha256}`;
   return content;

@@ -51,7 +51,7 @@ export const FASHION_MNIST_MIRRORS: readonly string[] = Object.freeze([
 
 /** Options for {@link loadFashionMNIST}. */
 export interface LoadFashionMNISTOptions {
-  /** A folder (or base URL in browsers) holding the four files, gzipped or not. Only this place is searched. */
+  /** A folder (a base URL in browsers) with the four files, gzipped or not; no other place is searched. */
   dir?: string;
   /** Download missing files into the cache (or into memory where there is no cache). Default false. */
   download?: boolean;
@@ -108,7 +108,8 @@ export async function loadFashionMNIST(options: LoadFashionMNISTOptions = {}): P
   }
 
   const root = platform.defaultCacheDir();
-  const cacheDir = options.cacheDir ?? (root === undefined ? undefined : platform.joinPath(root, 'fashion-mnist'));
+  const defaultCache = root === undefined ? undefined : platform.joinPath(root, 'fashion-mnist');
+  const cacheDir = options.cacheDir ?? defaultCache;
   let cached: Found = { paths: {}, missing: KEYS.map((k) => files[k].name) };
   if (cacheDir !== undefined) {
     cached = await findFiles(cacheDir, files);
@@ -194,8 +195,8 @@ function readFiles(found: Found, files: Files): Promise<Uint8Array[]> {
 }
 
 function place(dir: string, source: string, found: Found): string {
-  const missing = found.missing.length === KEYS.length ? 'none of the four files' : `missing ${found.missing.join(', ')}`;
-  return `${dir} (${source}): ${missing}`;
+  const none = found.missing.length === KEYS.length;
+  return `${dir} (${source}): ${none ? 'none of the four files' : `missing ${found.missing.join(', ')}`}`;
 }
 
 function notFound(looked: string[], files: Files): GarmentError {
@@ -219,7 +220,8 @@ async function load(contents: Uint8Array[], files: Files, verify: boolean): Prom
     for (let i = 0; i < KEYS.length; i++) {
       const file = files[KEYS[i]];
       if (file.size !== undefined && raw[i].length !== file.size) {
-        throw new GarmentError('E_CHECKSUM', `${file.name}: expected ${file.size} bytes of content, found ${raw[i].length}`);
+        const message = `${file.name}: expected ${file.size} bytes of content, found ${raw[i].length}`;
+        throw new GarmentError('E_CHECKSUM', message);
       }
       const actual = await sha256Hex(raw[i]);
       if (actual !== file.sha256.toLowerCase()) {
@@ -233,18 +235,19 @@ async function load(contents: Uint8Array[], files: Files, verify: boolean): Prom
   };
 }
 
-function dataset(imageBytes: Uint8Array, labelBytes: Uint8Array, imageName: string, labelName: string): Dataset {
-  const images = parseIdxImages(imageBytes, imageName);
-  const labels = parseIdxLabels(labelBytes, labelName);
+function dataset(imageFile: Uint8Array, labelFile: Uint8Array, imageName: string, labelName: string) {
+  const images = parseIdxImages(imageFile, imageName);
+  const labels = parseIdxLabels(labelFile, labelName);
   const count = labels.length;
   if (images.length !== count * IMAGE_PIXELS) {
-    const found = `${imageName} holds ${images.length / IMAGE_PIXELS} images but ${labelName} holds ${count} labels`;
-    throw new GarmentError('E_IDX_FORMAT', `${found}; expected as many images as labels`);
+    const found = `${images.length / IMAGE_PIXELS} images but ${labelName} holds ${count} labels`;
+    throw new GarmentError('E_IDX_FORMAT', `${imageName} holds ${found}; expected as many images as labels`);
   }
   for (let i = 0; i < count; i++) {
     if (labels[i] >= CLASSES) {
-      throw new GarmentError('E_LABEL_RANGE', `${labelName}: label ${labels[i]} at index ${i} is outside 0..${CLASSES - 1}`);
+      const message = `${labelName}: label ${labels[i]} at index ${i} is outside 0..${CLASSES - 1}`;
+      throw new GarmentError('E_LABEL_RANGE', message);
     }
   }
-  return { images, labels, count };
+  return { images, labels, count } satisfies Dataset;
 }

@@ -38,7 +38,8 @@ export function parseIdx(bytes: Uint8Array, what: string, options: { maxBytes?: 
   if (isGzip(bytes)) bytes = gunzipCapped(bytes, options.maxBytes ?? IDX_MAX_BYTES, 'E_IDX_FORMAT', what);
   if (bytes.length < 4) fail(what, `expected an IDX header of at least 4 bytes, found ${bytes.length} bytes`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    fail(what, `not an IDX file: expected the magic to start with 0x00 0x00, found ${hex(bytes[0])} ${hex(bytes[1])}`);
+    const found = `${hex(bytes[0])} ${hex(bytes[1])}`;
+    fail(what, `not an IDX file: expected the magic to start with 0x00 0x00, found ${found}`);
   }
   const type = bytes[2];
   if (type !== UNSIGNED_BYTE) {
@@ -95,13 +96,15 @@ export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array
   let size = 1;
   for (const d of dims) {
     if (!Number.isInteger(d) || d < 1 || d > MAX_DIM) {
-      throw new GarmentError('E_OPTION', `encodeIdx: dimensions must be integers in 1..${MAX_DIM}, found ${d}`);
+      const message = `encodeIdx: dimensions must be integers in 1..${MAX_DIM}, found ${d}`;
+      throw new GarmentError('E_OPTION', message);
     }
     size *= d;
   }
   if (!(data instanceof Uint8Array) || data.length !== size) {
     const found = data instanceof Uint8Array ? `${data.length} bytes` : 'no Uint8Array';
-    throw new GarmentError('E_OPTION', `encodeIdx: ${dims.join(' x ')} needs ${size} bytes of data, found ${found}`);
+    const message = `encodeIdx: ${dims.join(' x ')} needs ${size} bytes of data, found ${found}`;
+    throw new GarmentError('E_OPTION', message);
   }
   const header = 4 + 4 * dims.length;
   const out = new Uint8Array(header + size);

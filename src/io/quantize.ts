@@ -29,7 +29,8 @@ function checkLength(length: number, shape: readonly number[]): number {
   let count = 1;
   for (const d of shape) count *= d;
   if (count !== length) {
-    throw new GarmentError('E_OPTION', `shape [${shape.join(', ')}] holds ${count} values, the data has ${length}`);
+    const dims = shape.join(', ');
+    throw new GarmentError('E_OPTION', `shape [${dims}] holds ${count} values, the data has ${length}`);
   }
   return channelCount(shape);
 }
@@ -63,10 +64,15 @@ export function quantizeInt8(data: Float32Array, shape: readonly number[]): Quan
 }
 
 /** Expands int8 values back to f32: fround(q * scale[channel]). */
-export function dequantizeInt8(values: Int8Array, scales: Float32Array, shape: readonly number[]): Float32Array {
+export function dequantizeInt8(
+  values: Int8Array,
+  scales: Float32Array,
+  shape: readonly number[],
+): Float32Array {
   const channels = checkLength(values.length, shape);
   if (scales.length !== channels) {
-    throw new GarmentError('E_OPTION', `expected ${channels} scales (one per channel), found ${scales.length}`);
+    const found = scales.length;
+    throw new GarmentError('E_OPTION', `expected ${channels} scales (one per channel), found ${found}`);
   }
   const out = new Float32Array(values.length);
   for (let i = 0, c = 0; i < values.length; i++) {

@@ -24,9 +24,9 @@ import {
   type WeightTensor,
 } from './weights-format.ts';
 
-const fail = (message: string): never => {
+function fail(message: string): never {
   throw new GarmentError('E_WEIGHTS_FORMAT', message);
-};
+}
 
 const CHECKSUM_TAIL = /"checksum":"([0-9a-f]{8})"}$/;
 const ZEROS = new TextEncoder().encode('00000000');
@@ -37,7 +37,8 @@ export function decodeV1(payload: Uint8Array): WeightFile {
   const headerLength = view.getUint32(12, true);
   const room = payload.length - PREFIX_BYTES;
   if (headerLength < 2 || headerLength > room) {
-    fail(`header length ${headerLength} does not fit: expected 2 to ${room} bytes (the payload is ${payload.length} bytes)`);
+    const size = payload.length;
+    fail(`header length ${headerLength} does not fit: expected 2 to ${room} bytes (the payload is ${size})`);
   }
   const headerEnd = PREFIX_BYTES + headerLength;
   let text = '';
@@ -57,24 +58,32 @@ export function decodeV1(payload: Uint8Array): WeightFile {
   if (!isRecord(header)) return fail(`expected the header to be a JSON object, found ${show(header)}`);
 
   const dataStart = align16(headerEnd);
-  if (dataStart > payload.length) fail(`truncated: the data section starts at byte ${dataStart}, the payload ends at ${payload.length}`);
+  if (dataStart > payload.length) {
+    fail(`truncated: the data section starts at byte ${dataStart}, the payload ends at ${payload.length}`);
+  }
   for (let i = headerEnd; i < dataStart; i++) {
     if (payload[i] !== 0) fail(`expected zero padding after the header, found byte ${payload[i]} at ${i}`);
   }
-  const expected = (tail as RegExpExecArray)[1];
-  if (header.checksum !== expected) fail(`expected the checksum field to be "${expected}", found ${show(header.checksum)}`);
+  const expected = tail[1];
+  if (header.checksum !== expected) {
+    fail(`expected the checksum field to be "${expected}", found ${show(header.checksum)}`);
+  }
   const digitsAt = headerEnd - CHECKSUM_SUFFIX_BYTES;
   let crc = crc32(payload.subarray(0, digitsAt));
   crc = crc32(ZEROS, crc);
   crc = crc32(payload.subarray(digitsAt + 8), crc);
   const actual = crc.toString(16).padStart(8, '0');
-  if (actual !== expected) fail(`checksum mismatch: the header records crc32 ${expected}, the payload hashes to ${actual}; the file is corrupt`);
+  if (actual !== expected) {
+    fail(`checksum mismatch: the header says crc32 ${expected}, the payload gives ${actual} (corrupt file)`);
+  }
 
   const labels = checkLabels(header.labels, 'E_WEIGHTS_FORMAT');
   const input = checkInput(header.input, 'E_WEIGHTS_FORMAT');
   if (!('model' in header)) fail('the header has no model');
   const metadata = header.metadata;
-  if (metadata !== undefined && !isRecord(metadata)) fail(`metadata: expected a JSON object, found ${show(metadata)}`);
+  if (metadata !== undefined && !isRecord(metadata)) {
+    fail(`metadata: expected a JSON object, found ${show(metadata)}`);
+  }
 
   const entries = checkEntries(header.tensors, payload.length - dataStart);
   const tensors: WeightTensor[] = entries.map((e) => ({
@@ -89,7 +98,7 @@ export function decodeV1(payload: Uint8Array): WeightFile {
 
 function checkEntries(v: unknown, dataLength: number): TensorEntry[] {
   if (!Array.isArray(v) || v.length > MAX_TENSORS) {
-    throw new GarmentError('E_WEIGHTS_FORMAT', `tensors: expected an array of at most ${MAX_TENSORS} entries, found ${show(v)}`);
+    fail(`tensors: expected an array of at most ${MAX_TENSORS} entries, found ${show(v)}`);
   }
   const seen = new Set<string>();
   const ranges: [number, number, string][] = [];
@@ -105,10 +114,11 @@ function checkEntries(v: unknown, dataLength: number): TensorEntry[] {
     const offset = checkOffset(t.offset, `${where}: offset`);
     const length = count * BYTES_PER_VALUE[dtype];
     if (t.length !== length) {
-      fail(`${where}: shape [${(t.shape as number[]).join(', ')}] as ${dtype} needs ${length} bytes, the header says ${show(t.length)}`);
+      const dims = (t.shape as number[]).join(', ');
+      fail(`${where}: shape [${dims}] as ${dtype} needs ${length} bytes, the header says ${show(t.length)}`);
     }
     if (offset + length > dataLength) {
-      fail(`${where}: bytes ${offset}..${offset + length} lie outside the data section (${dataLength} bytes)`);
+      fail(`${where}: bytes ${offset}..${offset + length} lie outside the data section (${dataLength})`);
     }
     ranges.push([offset, offset + length, name]);
     const entry: TensorEntry = { name, shape: (t.shape as number[]).slice(), dtype, offset, length };
@@ -116,7 +126,8 @@ function checkEntries(v: unknown, dataLength: number): TensorEntry[] {
       const scales = checkOffset(t.scales, `${where}: scales`);
       const bytes = channelCount(entry.shape) * 4;
       if (scales + bytes > dataLength) {
-        fail(`${where}: scales at bytes ${scales}..${scales + bytes} lie outside the data section (${dataLength} bytes)`);
+        const range = `${scales}..${scales + bytes}`;
+        fail(`${where}: scales at bytes ${range} lie outside the data section (${dataLength})`);
       }
       ranges.push([scales, scales + bytes, `${name} scales`]);
       entry.scales = scales;
@@ -128,7 +139,9 @@ function checkEntries(v: unknown, dataLength: number): TensorEntry[] {
   // Overlapping tensors would let a small file claim many times its size in decoded memory.
   ranges.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < ranges.length; i++) {
-    if (ranges[i][0] < ranges[i - 1][1]) fail(`${show(ranges[i][2])} overlaps ${show(ranges[i - 1][2])} in the data section`);
+    if (ranges[i][0] < ranges[i - 1][1]) {
+      fail(`${show(ranges[i][2])} overlaps ${show(ranges[i - 1][2])} in the data section`);
+    }
   }
   return entries;
 }
@@ -154,7 +167,9 @@ function readTensor(view: DataView, dataStart: number, e: TensorEntry): Float32A
     const scales = new Float32Array(channels);
     for (let c = 0; c < channels; c++) {
       const s = view.getFloat32(scalesAt + c * 4, true);
-      if (!(s >= 0) || !Number.isFinite(s)) fail(`tensor ${show(e.name)}: scale ${c} is ${s}, expected a finite number >= 0`);
+      if (!(s >= 0) || !Number.isFinite(s)) {
+        fail(`tensor ${show(e.name)}: scale ${c} is ${s}, expected a finite number >= 0`);
+      }
       scales[c] = s;
     }
     for (let i = 0, c = 0; i < count; i++) {
@@ -165,7 +180,9 @@ function readTensor(view: DataView, dataStart: number, e: TensorEntry): Float32A
     }
   }
   for (let i = 0; i < count; i++) {
-    if (!Number.isFinite(out[i])) fail(`tensor ${show(e.name)}: value ${i} is ${out[i]}, expected a finite number`);
+    if (!Number.isFinite(out[i])) {
+      fail(`tensor ${show(e.name)}: value ${i} is ${out[i]}, expected a finite number`);
+    }
   }
   return out;
 }

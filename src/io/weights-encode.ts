@@ -32,6 +32,10 @@ export interface EncodeWeightsOptions {
   dtype?: WeightDtype;
 }
 
+function bad(message: string): never {
+  throw new GarmentError('E_OPTION', message);
+}
+
 // A fixed level and mtime 0 (no timestamp) so the same weights always give the same bytes.
 const GZIP_LEVEL = 6;
 
@@ -50,47 +54,46 @@ export function encodeWeights(file: WeightFile, options?: EncodeWeightsOptions):
     return encode(file, options);
   } catch (e) {
     if (e instanceof GarmentError) throw e;
-    throw new GarmentError('E_OPTION', `encodeWeights: cannot encode these weights (${(e as Error)?.message})`, { cause: e });
+    const why = (e as Error)?.message;
+    throw new GarmentError('E_OPTION', `encodeWeights: cannot encode these weights (${why})`, { cause: e });
   }
 }
 
 function encode(file: WeightFile, options: EncodeWeightsOptions | undefined): Uint8Array {
-  if (!isRecord(file)) throw new GarmentError('E_OPTION', `encodeWeights: expected a weight file object, found ${show(file)}`);
+  if (!isRecord(file)) bad(`encodeWeights: expected a weight file object, found ${show(file)}`);
   if (options !== undefined && !isRecord(options)) {
-    throw new GarmentError('E_OPTION', `encodeWeights: expected an options object, found ${show(options)}`);
+    bad(`encodeWeights: expected an options object, found ${show(options)}`);
   }
   const dtype = options?.dtype ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') {
-    throw new GarmentError('E_OPTION', `dtype: expected 'f32', 'f16' or 'int8', found ${show(dtype)}`);
+    bad(`dtype: expected 'f32', 'f16' or 'int8', found ${show(dtype)}`);
   }
   const labels = checkLabels(file.labels, 'E_OPTION');
   const input = checkInput(file.input, 'E_OPTION');
   if (file.model === undefined || JSON.stringify(file.model) === undefined) {
-    throw new GarmentError('E_OPTION', `model: expected a JSON-serialisable layer list, found ${show(file.model)}`);
+    bad(`model: expected a JSON-serialisable layer list, found ${show(file.model)}`);
   }
   if (file.metadata !== undefined && !isRecord(file.metadata)) {
-    throw new GarmentError('E_OPTION', `metadata: expected a JSON object, found ${show(file.metadata)}`);
+    bad(`metadata: expected a JSON object, found ${show(file.metadata)}`);
   }
   if (!Array.isArray(file.tensors) || file.tensors.length > MAX_TENSORS) {
-    throw new GarmentError('E_OPTION', `tensors: expected an array of at most ${MAX_TENSORS} tensors, found ${show(file.tensors)}`);
+    bad(`tensors: expected an array of at most ${MAX_TENSORS} tensors, found ${show(file.tensors)}`);
   }
 
   const seen = new Set<string>();
   const planned: Planned[] = [];
   let end = 0;
   file.tensors.forEach((t: unknown, i) => {
-    if (!isRecord(t)) throw new GarmentError('E_OPTION', `tensors[${i}]: expected an object, found ${show(t)}`);
+    if (!isRecord(t)) return bad(`tensors[${i}]: expected an object, found ${show(t)}`);
     const name = checkName(t.name, 'E_OPTION', `tensors[${i}].name`, seen);
     const where = `tensor ${show(name)}`;
     const count = checkShape(t.shape, 'E_OPTION', where);
     const shape = (t.shape as number[]).slice();
     const data = t.data;
-    if (!(data instanceof Float32Array) || data.length !== count) {
-      throw new GarmentError('E_OPTION', `${where}: expected a Float32Array of ${count} values, found ${show(data)}${
-        data instanceof Float32Array ? ` of ${data.length}` : ''}`);
-    }
+    if (!(data instanceof Float32Array)) return bad(`${where}: expected a Float32Array, found ${show(data)}`);
+    if (data.length !== count) bad(`${where}: expected ${count} values for its shape, found ${data.length}`);
     for (let j = 0; j < data.length; j++) {
-      if (!Number.isFinite(data[j])) throw new GarmentError('E_OPTION', `${where}: value ${j} is ${data[j]}, expected a finite number`);
+      if (!Number.isFinite(data[j])) bad(`${where}: value ${j} is ${data[j]}, expected a finite number`);
     }
     const stored: WeightDtype = dtype === 'int8' && shape.length < 2 ? 'f32' : dtype;
     const p = planTensor(name, shape, data, stored, where);
@@ -134,7 +137,13 @@ function encode(file: WeightFile, options: EncodeWeightsOptions | undefined): Ui
   return gzipSync(payload, { level: GZIP_LEVEL, mtime: 0 });
 }
 
-function planTensor(name: string, shape: number[], data: Float32Array, dtype: WeightDtype, where: string): Planned {
+function planTensor(
+  name: string,
+  shape: number[],
+  data: Float32Array,
+  dtype: WeightDtype,
+  where: string,
+): Planned {
   const length = data.length * BYTES_PER_VALUE[dtype];
   const entry: TensorEntry = { name, shape, dtype, offset: 0, length };
   const bytes = new Uint8Array(length);
@@ -147,7 +156,7 @@ function planTensor(name: string, shape: number[], data: Float32Array, dtype: We
     const half = float32ToFloat16(data);
     for (let i = 0; i < half.length; i++) {
       if ((half[i] & 0x7c00) === 0x7c00) {
-        throw new GarmentError('E_OPTION', `${where}: value ${i} (${data[i]}) is outside the f16 range (|x| < 65520); use dtype 'f32'`);
+        bad(`${where}: value ${i} (${data[i]}) is outside the f16 range (|x| < 65520); use dtype 'f32'`);
       }
       view.setUint16(i * 2, half[i], true);
     }

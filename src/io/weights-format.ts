@@ -95,7 +95,8 @@ export function show(v: unknown): string {
 
 export function checkLabels(v: unknown, code: GarmentErrorCode): string[] {
   if (!Array.isArray(v) || v.length < 2 || v.length > MAX_LABELS) {
-    throw new GarmentError(code, `labels: expected an array of 2 to ${MAX_LABELS} class names, found ${show(v)}`);
+    const expected = `an array of 2 to ${MAX_LABELS} class names`;
+    throw new GarmentError(code, `labels: expected ${expected}, found ${show(v)}`);
   }
   const seen = new Set<string>();
   for (let i = 0; i < v.length; i++) {
@@ -103,7 +104,9 @@ export function checkLabels(v: unknown, code: GarmentErrorCode): string[] {
     if (typeof l !== 'string' || l.length === 0) {
       throw new GarmentError(code, `labels[${i}]: expected a non-empty string, found ${show(l)}`);
     }
-    if (seen.has(l)) throw new GarmentError(code, `labels[${i}]: ${show(l)} appears twice; class names must be unique`);
+    if (seen.has(l)) {
+      throw new GarmentError(code, `labels[${i}]: ${show(l)} appears twice; class names must be unique`);
+    }
     seen.add(l);
   }
   return v.slice() as string[];
@@ -114,7 +117,8 @@ export function checkInput(v: unknown, code: GarmentErrorCode): WeightInput {
   const side = (key: 'height' | 'width' | 'channels'): number => {
     const n = v[key];
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_INPUT_SIDE) {
-      throw new GarmentError(code, `input.${key}: expected an integer from 1 to ${MAX_INPUT_SIDE}, found ${show(n)}`);
+      const expected = `an integer from 1 to ${MAX_INPUT_SIDE}`;
+      throw new GarmentError(code, `input.${key}: expected ${expected}, found ${show(n)}`);
     }
     return n;
   };
@@ -126,14 +130,22 @@ export function checkInput(v: unknown, code: GarmentErrorCode): WeightInput {
     return n;
   };
   // Fixed key order: it is written into the header as built here.
-  return { height: side('height'), width: side('width'), channels: side('channels'), scale: finite('scale'), shift: finite('shift') };
+  return {
+    height: side('height'),
+    width: side('width'),
+    channels: side('channels'),
+    scale: finite('scale'),
+    shift: finite('shift'),
+  };
 }
 
 export function checkName(v: unknown, code: GarmentErrorCode, where: string, seen: Set<string>): string {
   if (typeof v !== 'string' || v.length === 0 || v.length > 256) {
     throw new GarmentError(code, `${where}: expected a name of 1 to 256 characters, found ${show(v)}`);
   }
-  if (seen.has(v)) throw new GarmentError(code, `${where}: the name ${show(v)} appears twice; names must be unique`);
+  if (seen.has(v)) {
+    throw new GarmentError(code, `${where}: the name ${show(v)} appears twice; names must be unique`);
+  }
   seen.add(v);
   return v;
 }
@@ -141,17 +153,19 @@ export function checkName(v: unknown, code: GarmentErrorCode, where: string, see
 /** Checks a shape and returns its element count. */
 export function checkShape(v: unknown, code: GarmentErrorCode, where: string): number {
   if (!Array.isArray(v) || v.length > MAX_RANK) {
-    throw new GarmentError(code, `${where}: expected a shape (an array of at most ${MAX_RANK} sizes), found ${show(v)}`);
+    const expected = `a shape (an array of at most ${MAX_RANK} sizes)`;
+    throw new GarmentError(code, `${where}: expected ${expected}, found ${show(v)}`);
   }
   let count = 1;
   for (const d of v as unknown[]) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1) {
-      throw new GarmentError(code, `${where}: expected positive integer sizes, found ${show(d)} in the shape`);
+      throw new GarmentError(code, `${where}: expected positive integer sizes, found ${show(d)}`);
     }
     // Checked at each step so the product never leaves the safe-integer range.
     count *= d;
     if (count > MAX_TENSOR_ELEMENTS) {
-      throw new GarmentError(code, `${where}: shape [${v.join(', ')}] has more than ${MAX_TENSOR_ELEMENTS} values`);
+      const dims = v.join(', ');
+      throw new GarmentError(code, `${where}: shape [${dims}] has more than ${MAX_TENSOR_ELEMENTS} values`);
     }
   }
   return count;

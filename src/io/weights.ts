@@ -5,7 +5,14 @@ import { GarmentError } from '../errors.ts';
 import { crc32 } from './crc32.ts';
 import { gunzipCapped, isGzip } from './gunzip.ts';
 import { decodeV1 } from './weights-decode-v1.ts';
-import { MAX_PAYLOAD_BYTES, PREFIX_BYTES, WEIGHTS_MAGIC, WEIGHTS_VERSION, show, type WeightFile } from './weights-format.ts';
+import {
+  MAX_PAYLOAD_BYTES,
+  PREFIX_BYTES,
+  WEIGHTS_MAGIC,
+  WEIGHTS_VERSION,
+  show,
+  type WeightFile,
+} from './weights-format.ts';
 
 export { encodeWeights, type EncodeWeightsOptions } from './weights-encode.ts';
 export {
@@ -21,6 +28,10 @@ export {
 // numbers are more likely garbage than a real future version.
 const MAX_PLAUSIBLE_VERSION = 0xffff;
 
+function corrupt(message: string): never {
+  throw new GarmentError('E_WEIGHTS_FORMAT', message);
+}
+
 /**
  * Reads a weight file written by {@link encodeWeights}. Every failure is a `GarmentError`:
  * `E_WEIGHTS_FORMAT` for anything corrupt, truncated or not a weight file, `E_WEIGHTS_VERSION`
@@ -28,30 +39,33 @@ const MAX_PLAUSIBLE_VERSION = 0xffff;
  */
 export function decodeWeights(bytes: Uint8Array): WeightFile {
   if (!(bytes instanceof Uint8Array)) {
-    throw new GarmentError('E_OPTION', `decodeWeights: expected the file's bytes as a Uint8Array, found ${show(bytes)}`);
+    const found = show(bytes);
+    throw new GarmentError('E_OPTION', `decodeWeights: expected the bytes as a Uint8Array, found ${found}`);
   }
   try {
     return decode(bytes);
   } catch (e) {
     // Whatever went wrong, the caller sees one error type with a stable code.
     if (e instanceof GarmentError) throw new GarmentError(e.code, `weight file: ${e.message}`, { cause: e });
-    throw new GarmentError('E_WEIGHTS_FORMAT', `weight file: cannot be read (${(e as Error)?.message})`, { cause: e });
+    const why = (e as Error)?.message;
+    throw new GarmentError('E_WEIGHTS_FORMAT', `weight file: cannot be read (${why})`, { cause: e });
   }
 }
 
 function decode(bytes: Uint8Array): WeightFile {
   if (!isGzip(bytes)) {
     const found = bytes.length < 2 ? `${bytes.length} byte(s)` : `bytes ${hex(bytes.subarray(0, 2))}`;
-    throw new GarmentError('E_WEIGHTS_FORMAT', `not a weight file: expected gzip data (bytes 1f 8b), found ${found}`);
+    corrupt(`not a weight file: expected gzip data (bytes 1f 8b), found ${found}`);
   }
   const payload = gunzipCapped(bytes, MAX_PAYLOAD_BYTES, 'E_WEIGHTS_FORMAT', 'gzip');
   checkGzipTrailer(bytes, payload);
   if (payload.length < PREFIX_BYTES) {
-    throw new GarmentError('E_WEIGHTS_FORMAT', `truncated: the payload is ${payload.length} bytes, expected at least ${PREFIX_BYTES}`);
+    corrupt(`truncated: the payload is ${payload.length} bytes, expected at least ${PREFIX_BYTES}`);
   }
   for (let i = 0; i < WEIGHTS_MAGIC.length; i++) {
     if (payload[i] !== WEIGHTS_MAGIC.charCodeAt(i)) {
-      throw new GarmentError('E_WEIGHTS_FORMAT', `not a weight file: expected magic "${WEIGHTS_MAGIC}", found bytes ${hex(payload.subarray(0, 8))}`);
+      const found = hex(payload.subarray(0, 8));
+      corrupt(`not a weight file: expected magic "${WEIGHTS_MAGIC}", found bytes ${found}`);
     }
   }
   const version = new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(8, true);
@@ -60,23 +74,22 @@ function decode(bytes: Uint8Array): WeightFile {
   if (version > WEIGHTS_VERSION && version <= MAX_PLAUSIBLE_VERSION) {
     throw new GarmentError(
       'E_WEIGHTS_VERSION',
-      `written in format version ${version}; this library reads versions 1 to ${WEIGHTS_VERSION}. Upgrade garment-wasm to load it`,
+      `written in format version ${version}; this library reads versions 1 to ${WEIGHTS_VERSION}. ` +
+        'Upgrade garment-wasm to load it',
     );
   }
-  throw new GarmentError('E_WEIGHTS_FORMAT', `expected a format version from 1 to ${WEIGHTS_VERSION}, found ${version}`);
+  return corrupt(`expected a format version from 1 to ${WEIGHTS_VERSION}, found ${version}`);
 }
 
 // fflate does not verify the gzip trailer; checking it too catches corruption in the compressed
 // stream with a clear message (the payload checksum would catch it later as well).
 function checkGzipTrailer(bytes: Uint8Array, payload: Uint8Array): void {
   // 10-byte gzip header, at least 2 bytes of deflate data, 8-byte trailer.
-  if (bytes.length < 20) throw new GarmentError('E_WEIGHTS_FORMAT', `truncated: ${bytes.length} bytes is too short for gzip data`);
+  if (bytes.length < 20) corrupt(`truncated: ${bytes.length} bytes is too short for gzip data`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const at = bytes.length - 8;
-  const crc = view.getUint32(at, true);
-  const size = view.getUint32(at + 4, true);
-  if (size !== payload.length || crc !== crc32(payload)) {
-    throw new GarmentError('E_WEIGHTS_FORMAT', 'corrupt gzip data: the gzip trailer (CRC-32 and size) does not match the content');
+  if (view.getUint32(at + 4, true) !== payload.length || view.getUint32(at, true) !== crc32(payload)) {
+    corrupt('corrupt gzip data: the gzip trailer (CRC-32 and size) does not match the content');
   }
 }
 

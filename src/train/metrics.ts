@@ -56,7 +56,8 @@ export function confusionMatrix(
     const t = trueLabels[i];
     const p = predicted[i];
     if (!Number.isInteger(t) || t < 0 || t >= classes || !Number.isInteger(p) || p < 0 || p >= classes) {
-      throw new GarmentError('E_LABEL_RANGE', `confusionMatrix: pair ${i} is (${t}, ${p}), expected 0..${classes - 1}`);
+      const message = `confusionMatrix: pair ${i} is (${t}, ${p}), expected 0..${classes - 1}`;
+      throw new GarmentError('E_LABEL_RANGE', message);
     }
     m[t][p]++;
   }
@@ -118,12 +119,17 @@ export function buildReport(args: {
 /**
  * Renders a report as text: a classification table in the layout of scikit-learn's
  * `classification_report`, then the confusion matrix (rows true class, columns predicted).
+ * `digits` is the number of decimals (scikit-learn prints 2).
  */
 export function formatReport(report: EvaluationReport, digits = 4): string {
+  if (!Number.isInteger(digits) || digits < 0 || digits > 8) {
+    throw new GarmentError('E_OPTION', `formatReport: expected digits from 0 to 8, found ${digits}`);
+  }
   const names = report.perClass.map((m) => m.label);
   const width = Math.max('weighted avg'.length, ...names.map((n) => n.length), digits);
   // Same spacing as scikit-learn: the name column, then " " + a 9-wide column per field.
-  const line = (name: string, cols: string[]): string => `${name.padStart(width)} ${cols.map((c) => ` ${c.padStart(9)}`).join('')}`;
+  const line = (name: string, cols: string[]): string =>
+    `${name.padStart(width)} ${cols.map((c) => ` ${c.padStart(9)}`).join('')}`;
   const num = (x: number): string => x.toFixed(digits);
   const row = (name: string, m: AveragedMetrics, support: number): string =>
     line(name, [num(m.precision), num(m.recall), num(m.f1), String(support)]);
@@ -141,9 +147,11 @@ export function formatReport(report: EvaluationReport, digits = 4): string {
 function formatConfusion(m: number[][], names: string[]): string {
   const rowLabels = names.map((n, i) => `${i} ${n}`);
   const labelWidth = Math.max('true \\ predicted'.length, ...rowLabels.map((l) => l.length));
-  const cell = Math.max(...m.flat().map((x) => String(x).length), String(names.length - 1).length) + 1;
+  const cell = Math.max(...m.flat().map((x) => String(x).length), String(names.length - 1).length) + 2;
   const lines = ['confusion matrix (rows: true class, columns: predicted class)'];
-  lines.push(`${'true \\ predicted'.padEnd(labelWidth)} ${names.map((_, i) => String(i).padStart(cell)).join('')}`);
-  m.forEach((r, i) => lines.push(`${rowLabels[i].padEnd(labelWidth)} ${r.map((x) => String(x).padStart(cell)).join('')}`));
+  const row = (label: string, cells: (number | string)[]): string =>
+    `${label.padEnd(labelWidth)} ${cells.map((x) => String(x).padStart(cell)).join('')}`;
+  lines.push(row('true \\ predicted', names.map((_, i) => i)));
+  m.forEach((r, i) => lines.push(row(rowLabels[i], r)));
   return lines.join('\n');
 }

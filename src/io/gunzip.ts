@@ -25,7 +25,7 @@ export function gunzipCapped(bytes: Uint8Array, maxBytes: number, code: GarmentE
   });
   try {
     // Feed in slices so the size check runs before a huge output is built up.
-    const step = 1 << 16;
+    const step = 1 << 12;
     for (let i = 0; i < bytes.length; i += step) {
       stream.push(bytes.subarray(i, Math.min(bytes.length, i + step)), i + step >= bytes.length);
     }

@@ -10,21 +10,24 @@ import { loadModule, Engine, writeDesc } from '../../dist/node/internal.js';
  * so a new build (e.g. `simd-threads`, `relaxed`) is one more line here, not a new test file.
  *   name:     shown in the suite title
  *   file:     binary under dist/ (omit for the default module that loadModule() finds itself)
+ *   path:     or any binary on disk (used by GARMENT_WASM below)
  *   exactF32: the build computes multiply-then-add with two roundings (no relaxed FMA), so GEMM
  *             results equal a sequential float32 reference bit for bit
  */
-export const variants = [
-  { name: 'simd', exactF32: true },
-  // { name: 'relaxed', file: 'garment-relaxed.wasm', exactF32: false },
-];
+export const variants = process.env.GARMENT_WASM
+  ? // Ad hoc: `GARMENT_WASM=/path/to/build.wasm npx uvu test kernels` tests that binary alone.
+    [{ name: process.env.GARMENT_WASM, path: process.env.GARMENT_WASM, exactF32: process.env.GARMENT_WASM_EXACT !== '0' }]
+  : [
+      { name: 'simd', exactF32: true },
+      // { name: 'relaxed', file: 'garment-relaxed.wasm', exactF32: false },
+    ];
 
 const moduleCache = new Map();
 function moduleFor(variant) {
   let p = moduleCache.get(variant.name);
   if (!p) {
-    p = variant.file
-      ? loadModule(readFileSync(new URL(`../../dist/${variant.file}`, import.meta.url)))
-      : loadModule();
+    const path = variant.path ?? (variant.file && new URL(`../../dist/${variant.file}`, import.meta.url));
+    p = path ? loadModule(readFileSync(path)) : loadModule();
     moduleCache.set(variant.name, p);
   }
   return p;

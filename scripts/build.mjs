@@ -21,7 +21,23 @@ for (const target of Object.keys(asconfig.targets)) {
   wasmFiles.push(asconfig.targets[target].outFile);
 }
 
-// 2. JS: the same sources bundled once per platform leaf (the `#platform` import condition).
+// 2. The worker: one self-contained classic script, embedded as a string so bundlers never have
+//    to find a worker file (src/threads/worker-source.ts).
+const worker = await esbuild.build({
+  entryPoints: ['src/threads/worker.ts'],
+  external: ['node:*'],
+  bundle: true,
+  write: false,
+  format: 'iife',
+  platform: 'neutral',
+  target: 'es2022',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+const workerSource = worker.outputFiles[0].text;
+
+// 3. JS: the same sources bundled once per platform leaf (the `#platform` import condition).
 const entries = { index: 'src/index.ts', internal: 'src/internal.ts' };
 for (const [dir, conditions, platform] of [
   ['node', ['node'], 'node'],
@@ -40,6 +56,7 @@ for (const [dir, conditions, platform] of [
     external: ['node:*'],
     // The pretrained weights are embedded as bytes (src/pretrained/default-weights.ts).
     loader: { '.gz': 'binary' },
+    define: { __GARMENT_WORKER_SOURCE__: JSON.stringify(workerSource) },
     minifySyntax: true,
     legalComments: 'none',
     logLevel: 'warning',
@@ -47,5 +64,5 @@ for (const [dir, conditions, platform] of [
   for (const f of wasmFiles) copyFileSync(join(root, f), join(root, 'dist', dir, f.split('/').pop()));
 }
 
-// 3. Types.
+// 4. Types.
 run(bin('tsc'), ['-p', 'tsconfig.json']);

@@ -1,12 +1,13 @@
 // The Classifier: one model, its weights and its labels, behind a small async API.
 import { GarmentError } from './errors.ts';
-import { loadModule, type WasmSource } from './engine/module.ts';
+import { canShareMemory, loadModule, type WasmSource } from './engine/module.ts';
+import { platform } from '#platform';
 import { type BatchInput, type ImageInput, isBatch, toPixels } from './input.ts';
 import { decodeWeights, encodeWeights, type WeightFile } from './io/weights.ts';
 import { initParams } from './model/init.ts';
-import { DEFAULT_NORM, Network } from './model/network.ts';
+import { DEFAULT_NORM, Network, argmax, type InputNorm, type ThreadConfig } from './model/network.ts';
 import { type LayerSpec, type PresetName, presetLayers, validateLayers } from './model/spec.ts';
-import { EVAL_BATCH, argmax, evaluateNetwork } from './train/evaluate.ts';
+import { evaluateNetwork } from './train/evaluate.ts';
 import type { EvaluationReport } from './train/metrics.ts';
 import { type TrainHistory, type TrainOptions, trainNetwork } from './train/train.ts';
 import { checkDataset } from './train/validate.ts';
@@ -22,8 +23,14 @@ export interface ClassifierOptions {
   labels?: readonly string[];
   /** Seed for initialisation, shuffling and dropout. Default 1. */
   seed?: number;
-  /** Worker threads: a number or 'auto'. This build runs one thread; other values are accepted and fall back to 1. */
+  /**
+   * Threads for training and batched inference: a number, or 'auto' (the machine's cores, at most 8).
+   * Where workers or SharedArrayBuffer are missing (no cross-origin isolation, edge runtimes) this
+   * falls back to one thread, with identical results. Default 'auto'.
+   */
   threads?: number | 'auto';
+  /** Called with a message when something degrades quietly (e.g. threads fall back to one). */
+  onWarning?: (message: string) => void;
   /** The wasm binary, for hosts that cannot read it from beside the bundle (e.g. Cloudflare Workers). */
   wasm?: WasmSource;
 }
@@ -68,6 +75,11 @@ export class Classifier {
     return this.#net.layers;
   }
 
+  /** Threads in use right now (workers start on the first call that benefits from them). */
+  get threads(): number {
+    return this.#net.activeThreads;
+  }
+
   /** Number of trainable parameters. */
   get parameterCount(): number {
     return this.#net.layout.paramCount;
@@ -78,10 +90,10 @@ export class Classifier {
   predict(images: BatchInput): Promise<Prediction[]>;
   predict(images: ImageInput | BatchInput): Promise<Prediction | Prediction[]>;
   predict(images: ImageInput | BatchInput): Promise<Prediction | Prediction[]> {
-    return this.#run(() => {
+    return this.#run(async () => {
       const batch = isBatch(images);
       const { pixels, count } = toPixels(images);
-      const out = this.#predictPixels(pixels, count);
+      const out = await this.#predictPixels(pixels, count);
       return batch ? out : out[0];
     });
   }
@@ -127,28 +139,23 @@ export class Classifier {
     });
   }
 
-  /** Releases the model; its memory goes with the last reference. Any later call fails with E_DISPOSED. */
+  /**
+   * Ends the worker threads and releases the model; its memory goes with the last reference.
+   * Any later call fails with E_DISPOSED.
+   */
   dispose(): void {
     this.#disposed = true;
+    this.#net.close();
   }
 
-  #predictPixels(pixels: Uint8Array, count: number): Prediction[] {
-    const net = this.#net;
+  async #predictPixels(pixels: Uint8Array, count: number): Promise<Prediction[]> {
     const classes = this.labels.length;
-    const ws = net.workspace(Math.min(count, EVAL_BATCH), false);
+    const probs = await this.#net.infer(pixels, 0, count, 'probs');
     const out: Prediction[] = [];
-    for (let from = 0; from < count; from += ws.capacity) {
-      const n = Math.min(ws.capacity, count - from);
-      net.loadPixels(ws, pixels, from, n);
-      ws.forward(n, { training: false });
-      net.engine.k.softmax(ws.logits, ws.probs, n, classes);
-      const f32 = net.engine.f32;
-      for (let i = 0; i < n; i++) {
-        const at = (ws.probs >> 2) + i * classes;
-        const index = argmax(f32, at, classes);
-        const probabilities = f32.slice(at, at + classes);
-        out.push({ label: this.labels[index], index, confidence: probabilities[index], probabilities });
-      }
+    for (let i = 0; i < count; i++) {
+      const index = argmax(probs, i * classes, classes);
+      const probabilities = probs.slice(i * classes, (i + 1) * classes);
+      out.push({ label: this.labels[index], index, confidence: probabilities[index], probabilities });
     }
     return out;
   }
@@ -185,28 +192,66 @@ function checkSeed(seed: unknown): number {
   return seed;
 }
 
-function checkThreads(threads: unknown): void {
-  if (threads === undefined || threads === 'auto') return;
-  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 256) {
-    throw new GarmentError('E_OPTION', `createClassifier: threads must be 'auto' or an integer in 1..256, got ${String(threads)}`);
+/** 'auto' uses every core up to this many: small networks stop scaling long before 64. */
+const AUTO_THREADS_MAX = 8;
+
+function checkThreads(threads: unknown): number {
+  if (threads === undefined || threads === 'auto') return Math.max(1, Math.min(AUTO_THREADS_MAX, platform.cores()));
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new GarmentError('E_OPTION', `createClassifier: threads must be 'auto' or an integer in 1..64, got ${String(threads)}`);
   }
+  return threads;
+}
+
+/**
+ * Decides whether this classifier can use workers and loads the right binary: the threaded one
+ * over shared memory, or the plain one (quietly, with one warning) where threads are impossible.
+ */
+async function networkSetup(options: ClassifierOptions, explicitThreads: boolean, workers: number): Promise<{ module: WebAssembly.Module; threads?: ThreadConfig }> {
+  let warned = false;
+  const warn = (message: string) => {
+    if (warned) return;
+    warned = true;
+    if (options.onWarning) options.onWarning(message);
+    else if (explicitThreads) console.warn(`garment-wasm: ${message}`);
+  };
+  if (workers > 1) {
+    let reason: string | undefined;
+    if (options.wasm !== undefined) reason = 'a user-supplied wasm module runs on one thread';
+    else if (!canShareMemory()) reason = 'SharedArrayBuffer is unavailable (in browsers: serve the page cross-origin isolated, with COOP/COEP headers)';
+    if (!reason) {
+      return {
+        module: await loadModule(undefined, 'threads'),
+        threads: {
+          workers,
+          source: () => import('./threads/worker-source.ts').then((m) => m.default),
+          onFallback: warn,
+        },
+      };
+    }
+    warn(`threads unavailable, running on one thread: ${reason}`);
+  }
+  return { module: await loadModule(options.wasm) };
 }
 
 /** Creates a classifier: the bundled pretrained model, a fresh preset or layer list, or saved weights. */
 export async function createClassifier(options: ClassifierOptions = {}): Promise<Classifier> {
   if (options === null || typeof options !== 'object') throw new GarmentError('E_OPTION', 'createClassifier: options must be an object');
   const seed = checkSeed(options.seed);
-  checkThreads(options.threads);
+  const workers = checkThreads(options.threads);
+  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new GarmentError('E_OPTION', 'createClassifier: onWarning must be a function');
   if (options.model !== undefined && options.weights !== undefined) {
     throw new GarmentError('E_OPTION', 'createClassifier: pass either model (a fresh network) or weights (a saved one), not both');
   }
-  const modulePromise = loadModule(options.wasm);
+  const setup = networkSetup(options, typeof options.threads === 'number', workers);
+  setup.catch(() => {}); // awaited below; a rejection before that must not go unhandled
   if (options.model !== undefined) {
     const labels = checkLabels(options.labels ?? FASHION_MNIST_LABELS, 'createClassifier');
     const layers = typeof options.model === 'string'
       ? validateLayers(presetLayers(options.model, labels.length))
       : validateLayers(options.model);
-    const net = await Network.create(await modulePromise, layers, labels.length, DEFAULT_NORM);
+    const { module, threads } = await setup;
+    const net = await Network.create(module, layers, labels.length, DEFAULT_NORM, threads);
     initParams(net.layout, net.params(), seed);
     return new Classifier(net, labels, seed, { seed });
   }
@@ -215,10 +260,13 @@ export async function createClassifier(options: ClassifierOptions = {}): Promise
   if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
   if (!(bytes instanceof Uint8Array)) throw new GarmentError('E_OPTION', 'createClassifier: weights must be a Uint8Array or ArrayBuffer');
   const file = decodeWeights(bytes);
-  return fromWeightFile(file, await modulePromise, seed, options.labels);
+  return fromWeightFile(file, await setup, seed, options.labels);
 }
 
-async function fromWeightFile(file: WeightFile, module: WebAssembly.Module, seed: number, labelsOverride?: readonly string[]): Promise<Classifier> {
+async function fromWeightFile(
+  file: WeightFile, { module, threads }: { module: WebAssembly.Module; threads?: ThreadConfig }, seed: number,
+  labelsOverride?: readonly string[],
+): Promise<Classifier> {
   const spec = file.model as { layers?: unknown } | null;
   const layers = validateLayers(spec && typeof spec === 'object' ? spec.layers : undefined);
   const labels = checkLabels(labelsOverride ?? file.labels, 'weights');
@@ -226,7 +274,8 @@ async function fromWeightFile(file: WeightFile, module: WebAssembly.Module, seed
   if (inp.height !== IMAGE_SIDE || inp.width !== IMAGE_SIDE || inp.channels !== 1) {
     throw new GarmentError('E_WEIGHTS_MISMATCH', `weights: this version runs 28x28x1 models, the file describes ${inp.height}x${inp.width}x${inp.channels}`);
   }
-  const net = await Network.create(module, layers, labels.length, { scale: Math.fround(inp.scale), shift: Math.fround(inp.shift) });
+  const norm: InputNorm = { scale: Math.fround(inp.scale), shift: Math.fround(inp.shift) };
+  const net = await Network.create(module, layers, labels.length, norm, threads);
   const byName = new Map(file.tensors.map((t) => [t.name, t]));
   const params = net.params();
   for (const p of net.layout.params) {

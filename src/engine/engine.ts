@@ -23,8 +23,20 @@ export class Engine {
     this.u8v = new Uint8Array(this.buffer);
   }
 
-  static async create(module: WebAssembly.Module, bytes: number): Promise<Engine> {
-    const memory = new WebAssembly.Memory({ initial: pagesFor(bytes) });
+  /**
+   * A new instance over a new memory of at least `bytes`. With `sharedMaxBytes`, the memory is
+   * shared (for the threaded build) and may grow up to that size.
+   */
+  static async create(module: WebAssembly.Module, bytes: number, sharedMaxBytes?: number): Promise<Engine> {
+    const initial = pagesFor(bytes);
+    const memory = sharedMaxBytes
+      ? new WebAssembly.Memory({ initial, maximum: Math.max(initial, pagesFor(sharedMaxBytes)), shared: true })
+      : new WebAssembly.Memory({ initial });
+    return Engine.over(module, memory);
+  }
+
+  /** A new instance over an existing memory: how workers join a shared one. */
+  static async over(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<Engine> {
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     return new Engine(memory, instance.exports as unknown as Kernels);
   }
@@ -43,7 +55,8 @@ export class Engine {
   }
 
   private refresh(): void {
-    if (this.buffer !== this.memory.buffer || this.f32v.byteLength === 0) {
+    // A grown memory has a new buffer (shared memories: a longer one); old views would be short.
+    if (this.buffer !== this.memory.buffer || this.f32v.byteLength !== this.memory.buffer.byteLength) {
       this.buffer = this.memory.buffer;
       this.f32v = new Float32Array(this.buffer);
       this.i32v = new Int32Array(this.buffer);

@@ -18,10 +18,24 @@ export type WasmSource = WebAssembly.Module | Uint8Array | ArrayBuffer | URL | s
 
 const cache = new Map<string, Promise<WebAssembly.Module>>();
 
-export const SIMD_WASM = 'garment-simd.wasm';
+/** The package's binaries: plain SIMD (everywhere), and SIMD over a shared memory (threads). */
+export const WASM_FILES = { simd: 'garment-simd.wasm', threads: 'garment-simd-threads.wasm' } as const;
+export type WasmVariant = keyof typeof WASM_FILES;
 
-/** Compiles `source`, or the package's own binary when none is given; cached per file. */
-export function loadModule(source?: WasmSource): Promise<WebAssembly.Module> {
+/** Whether this runtime can share memory with workers (SharedArrayBuffer, and cross-origin isolation in browsers). */
+export function canShareMemory(): boolean {
+  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return false;
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return false;
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Compiles `source`, or the package's own binary of `variant` when none is given; cached per file. */
+export function loadModule(source?: WasmSource, variant: WasmVariant = 'simd'): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return Promise.resolve(source);
   if (!hasSimd()) {
     return Promise.reject(new GarmentError('E_WASM_UNSUPPORTED', 'this runtime has no WebAssembly SIMD support, which garment-wasm needs (Node >= 16.4, Chrome/Edge >= 91, Firefox >= 89, Safari >= 16.4, Deno, Bun)'));
@@ -31,10 +45,10 @@ export function loadModule(source?: WasmSource): Promise<WebAssembly.Module> {
       throw new GarmentError('E_WASM_LOAD', `could not compile the supplied wasm bytes: ${(e as Error).message}`, { cause: e });
     });
   }
-  const key = source === undefined ? SIMD_WASM : String(source);
+  const key = source === undefined ? WASM_FILES[variant] : String(source);
   let p = cache.get(key);
   if (!p) {
-    p = (source === undefined ? platform.loadWasm(SIMD_WASM) : compileFrom(String(source))).catch((e) => {
+    p = (source === undefined ? platform.loadWasm(key) : compileFrom(String(source))).catch((e) => {
       cache.delete(key);
       if (e instanceof GarmentError && e.code !== 'E_DATA_NOT_FOUND') throw e;
       throw new GarmentError('E_WASM_LOAD', `could not load the wasm binary ${key}: ${(e as Error).message}`, { cause: e });

@@ -1,15 +1,26 @@
 // A compiled model living in wasm memory: its layout, its parameters and optimizer state, and
-// the workspace that runs it. Everything above this (training loop, evaluation, prediction)
-// talks to the kernels only through here.
+// the workspaces that run it, on this thread or on a pool of workers. Everything above this
+// (training loop, evaluation, prediction) reaches the kernels only through here.
 import { Arena } from '../engine/arena.ts';
 import { Engine } from '../engine/engine.ts';
+import { GarmentError } from '../errors.ts';
+import { platform } from '#platform';
+import { Pool } from '../threads/pool.ts';
+import * as P from '../threads/protocol.ts';
 import { type Layout, inferLayout } from './layout.ts';
-import { type ParamRegion, Workspace, allocParams } from './plan.ts';
+import { type AdamSettings, type ParamRegion, Workspace, adamRange, allocParams } from './plan.ts';
 import type { LayerSpec } from './spec.ts';
-import { IMAGE_SIDE } from '../types.ts';
+import { type SliceStep, inferSlice, trainSlice } from './step.ts';
+import { IMAGE_PIXELS, IMAGE_SIDE } from '../types.ts';
 
 /** First byte the arena uses; address 0 stays free so 0 can mean "no pointer". */
 const ARENA_START = 1024;
+/** Shared memories are created with a fixed maximum; this is ours (1 GiB). */
+const SHARED_MAX_BYTES = 1 << 30;
+/** Below this many images, inference runs on the calling thread: a worker round trip costs more. */
+const POOL_MIN_INFER = 64;
+/** Images per worker and job during inference. */
+const POOL_INFER_SLICE = 128;
 
 /** Pixel normalisation: input = pixel * scale + shift. */
 export interface InputNorm {
@@ -19,6 +30,38 @@ export interface InputNorm {
 
 export const DEFAULT_NORM: InputNorm = { scale: Math.fround(1 / 255), shift: 0 };
 
+/** How a network may use threads: the threaded binary and how many workers. */
+export interface ThreadConfig {
+  workers: number;
+  /** Loads the worker script's source (a lazily imported chunk). */
+  source: () => Promise<string>;
+  /** Called once when the pool cannot be used and the network falls back to one thread. */
+  onFallback: (reason: string) => void;
+}
+
+/** One batch of training images, addressed through a (shuffled) index order. */
+export interface BatchRef {
+  images: Uint8Array;
+  labels: Uint8Array;
+  order: Uint32Array;
+  from: number;
+  n: number;
+}
+
+export interface BatchResult {
+  lossSum: number;
+  correct: number;
+}
+
+interface PoolState {
+  pool: Pool;
+  /** Mirrors of the workers' workspaces: where their inputs and outputs live. */
+  ws: Workspace[];
+  capacity: number;
+  training: boolean;
+  control: number;
+}
+
 export class Network {
   readonly engine: Engine;
   readonly layout: Layout;
@@ -27,28 +70,49 @@ export class Network {
   readonly norm: InputNorm;
   /** Adam's step counter t, 1-based after the first step. */
   optimizerStep = 0;
+  private readonly module: WebAssembly.Module;
   private readonly arena: Arena;
   private readonly workspaceMark: number;
-  private ws: Workspace | undefined;
-  private wsTraining = false;
+  /** Where the calling thread's workspace starts: after the pool's workspaces, if any. */
+  private localMark: number;
+  private readonly threads: ThreadConfig | undefined;
+  private local: Workspace | undefined;
+  private pooled: PoolState | undefined;
+  private poolDisabled = false;
+  /** Control block of the pool, allocated with the parameters so layouts never move it. */
+  private readonly control: number;
 
-  private constructor(engine: Engine, layers: LayerSpec[], layout: Layout, arena: Arena, region: ParamRegion, norm: InputNorm) {
+  private constructor(
+    engine: Engine, module: WebAssembly.Module, layers: LayerSpec[], layout: Layout, arena: Arena,
+    region: ParamRegion, norm: InputNorm, threads: ThreadConfig | undefined, control: number,
+  ) {
     this.engine = engine;
+    this.module = module;
     this.layers = layers;
     this.layout = layout;
     this.arena = arena;
     this.region = region;
     this.norm = norm;
+    this.threads = threads;
+    this.control = control;
     this.workspaceMark = arena.mark();
+    this.localMark = this.workspaceMark;
   }
 
-  static async create(module: WebAssembly.Module, layers: LayerSpec[], classes: number, norm: InputNorm = DEFAULT_NORM): Promise<Network> {
+  /**
+   * Lays out a model in a new memory. With `threads`, `module` must be the threaded build: the
+   * memory is shared so workers can join it.
+   */
+  static async create(
+    module: WebAssembly.Module, layers: LayerSpec[], classes: number, norm: InputNorm, threads?: ThreadConfig,
+  ): Promise<Network> {
     const layout = inferLayout(layers, { h: IMAGE_SIDE, w: IMAGE_SIDE, c: 1 }, classes);
     const arena = new Arena(ARENA_START);
+    const control = threads ? arena.alloc(P.CONTROL_WORDS * 4) : 0;
     const region = allocParams(arena, layout);
-    const engine = await Engine.create(module, arena.size);
     // Fresh memory is zeroed: gradients and Adam moments start at 0.
-    return new Network(engine, layers, layout, arena, region, norm);
+    const engine = await Engine.create(module, arena.size, threads ? SHARED_MAX_BYTES : undefined);
+    return new Network(engine, module, layers, layout, arena, region, norm, threads, control);
   }
 
   /** The parameters as a live view into wasm memory (invalid after the memory grows). */
@@ -62,36 +126,230 @@ export class Network {
     return [f.subarray(this.region.m >> 2, (this.region.m >> 2) + n), f.subarray(this.region.v >> 2, (this.region.v >> 2) + n)];
   }
 
-  /**
-   * A workspace for at least `capacity` images; a training workspace also holds gradients.
-   * Reused while big enough, otherwise laid out again (activations only; parameters stay put).
-   */
-  workspace(capacity: number, training: boolean): Workspace {
-    const ws = this.ws;
-    if (ws && ws.capacity >= capacity && (this.wsTraining || !training)) return ws;
-    const cap = Math.max(capacity, ws ? ws.capacity : 0);
-    this.arena.reset(this.workspaceMark);
-    const fresh = new Workspace(this.engine, this.layout, this.region, this.region.grads, this.arena, cap, training || this.wsTraining);
-    this.ws = fresh;
-    this.wsTraining = training || this.wsTraining;
-    return fresh;
+  /** Worker threads in use now (1 when running on the calling thread only). */
+  get activeThreads(): number {
+    return this.pooled ? this.pooled.pool.size : 1;
   }
 
-  /** Copies `count` images of 784 bytes, starting at image `from` of `pixels`, into the workspace input. */
-  loadPixels(ws: Workspace, pixels: Uint8Array, from: number, count: number): void {
-    const px = IMAGE_SIDE * IMAGE_SIDE;
-    this.engine.u8.set(pixels.subarray(from * px, (from + count) * px), ws.pixels);
-    ws.normalize(count, this.norm.scale, this.norm.shift);
-  }
-
-  /** Copies the images `order[from..from+count)` of a dataset into the workspace input. */
-  gatherPixels(ws: Workspace, images: Uint8Array, order: Uint32Array, from: number, count: number): void {
-    const px = IMAGE_SIDE * IMAGE_SIDE;
-    const u8 = this.engine.u8;
-    for (let i = 0; i < count; i++) {
-      const src = order[from + i] * px;
-      u8.set(images.subarray(src, src + px), ws.pixels + i * px);
+  /** One training step over a batch: forward, loss, backward, Adam. */
+  async trainBatch(batch: BatchRef, step: SliceStep, adam: AdamSettings): Promise<BatchResult> {
+    const pooled = await this.poolFor(Math.ceil(batch.n / (this.threads?.workers ?? 1)), true, batch.n >= (this.threads?.workers ?? 1));
+    const t = this.optimizerStep + 1;
+    if (!pooled) {
+      const ws = this.localWorkspace(batch.n, true);
+      this.gather(ws, batch, 0, batch.n);
+      trainSlice(this.engine, this.layout, ws, batch.n, 0, step, this.norm);
+      adamRange(this.engine, this.layout, this.region, this.region.adamDescs, 0, this.layout.paramCount, t, adam);
+      this.optimizerStep = t;
+      return this.collect([ws], [[0, batch.n]], batch);
     }
-    ws.normalize(count, this.norm.scale, this.norm.shift);
+    const slices = P.splitBatch(batch.n, pooled.pool.size);
+    const ranges = P.splitRange(this.layout.paramCount, pooled.pool.size);
+    const c = this.ctrl();
+    const f = new Float32Array(c.buffer, c.byteOffset, c.length);
+    slices.forEach(([start, n], i) => {
+      this.gather(pooled.ws[i], batch, start, n);
+      c[P.slot(i, P.S_START)] = start;
+      c[P.slot(i, P.S_COUNT)] = n;
+      c[P.slot(i, P.S_RANGE_START)] = ranges[i][0];
+      c[P.slot(i, P.S_RANGE_END)] = ranges[i][1];
+    });
+    c[P.N_TOTAL] = batch.n;
+    c[P.STEP_SEED] = step.stepSeed | 0;
+    c[P.ADAM_STEP] = t;
+    f[P.GRAD_SCALE] = step.gradScale;
+    f[P.SMOOTHING] = step.smoothing;
+    f[P.LR] = adam.learningRate;
+    f[P.BETA1] = adam.beta1;
+    f[P.BETA2] = adam.beta2;
+    f[P.EPSILON] = adam.epsilon;
+    f[P.WEIGHT_DECAY] = adam.weightDecay;
+    await this.runPool(pooled, P.CMD_TRAIN);
+    this.optimizerStep = t;
+    return this.collect(pooled.ws, slices, batch);
   }
+
+  /**
+   * Inference over images `[from, from + n)` of `pixels`. 'probs' returns n x classes
+   * probabilities; 'loss' (with labels) returns per-image losses and predicted classes.
+   */
+  async infer(pixels: Uint8Array, from: number, n: number, output: 'probs'): Promise<Float32Array>;
+  async infer(pixels: Uint8Array, from: number, n: number, output: 'loss', labels: Uint8Array): Promise<{ losses: Float32Array; predicted: Uint8Array }>;
+  async infer(pixels: Uint8Array, from: number, n: number, output: 'probs' | 'loss', labels?: Uint8Array): Promise<Float32Array | { losses: Float32Array; predicted: Uint8Array }> {
+    const classes = this.layout.classes;
+    const probs = output === 'probs' ? new Float32Array(n * classes) : undefined;
+    const losses = new Float32Array(output === 'loss' ? n : 0);
+    const predicted = new Uint8Array(output === 'loss' ? n : 0);
+    const read = (ws: Workspace, at: number, count: number) => {
+      const f32 = this.engine.f32;
+      if (probs) {
+        probs.set(f32.subarray(ws.probs >> 2, (ws.probs >> 2) + count * classes), at * classes);
+      } else {
+        losses.set(f32.subarray(ws.losses >> 2, (ws.losses >> 2) + count), at);
+        for (let i = 0; i < count; i++) predicted[at + i] = argmax(f32, (ws.logits >> 2) + i * classes, classes);
+      }
+    };
+    const load = (ws: Workspace, at: number, count: number) => {
+      this.engine.u8.set(pixels.subarray((from + at) * IMAGE_PIXELS, (from + at + count) * IMAGE_PIXELS), ws.pixels);
+      if (labels) {
+        const i32 = this.engine.i32;
+        for (let i = 0; i < count; i++) i32[(ws.labels >> 2) + i] = labels[from + at + i];
+      }
+    };
+    const pooled = await this.poolFor(POOL_INFER_SLICE, false, n >= POOL_MIN_INFER);
+    if (!pooled) {
+      const ws = this.localWorkspace(Math.min(n, 256), false);
+      for (let at = 0; at < n; at += ws.capacity) {
+        const count = Math.min(ws.capacity, n - at);
+        load(ws, at, count);
+        inferSlice(this.engine, this.layout, ws, count, output, this.norm);
+        read(ws, at, count);
+      }
+    } else {
+      const per = pooled.capacity;
+      const c = this.ctrl();
+      for (let at = 0; at < n; at += per * pooled.pool.size) {
+        const slices = P.splitBatch(Math.min(n - at, per * pooled.pool.size), pooled.pool.size);
+        slices.forEach(([start, count], i) => {
+          if (count) load(pooled.ws[i], at + start, count);
+          c[P.slot(i, P.S_COUNT)] = count;
+        });
+        await this.runPool(pooled, output === 'probs' ? P.CMD_INFER_PROBS : P.CMD_INFER_LOSS);
+        slices.forEach(([start, count], i) => count && read(pooled.ws[i], at + start, count));
+      }
+    }
+    return probs ?? { losses, predicted };
+  }
+
+  /** Ends the workers, if any. The network stays usable on one thread. */
+  close(): void {
+    this.pooled?.pool.terminate();
+    this.pooled = undefined;
+    this.poolDisabled = true;
+  }
+
+  private ctrl(): Int32Array {
+    return new Int32Array(this.engine.raw, this.control, P.CONTROL_WORDS);
+  }
+
+  private gather(ws: Workspace, b: BatchRef, start: number, n: number): void {
+    const u8 = this.engine.u8;
+    const i32 = this.engine.i32;
+    for (let i = 0; i < n; i++) {
+      const src = b.order[b.from + start + i];
+      u8.set(b.images.subarray(src * IMAGE_PIXELS, (src + 1) * IMAGE_PIXELS), ws.pixels + i * IMAGE_PIXELS);
+      i32[(ws.labels >> 2) + i] = b.labels[src];
+    }
+  }
+
+  private collect(ws: Workspace[], slices: [number, number][], b: BatchRef): BatchResult {
+    const f32 = this.engine.f32;
+    const classes = this.layout.classes;
+    let lossSum = 0;
+    let correct = 0;
+    slices.forEach(([start, n], i) => {
+      for (let j = 0; j < n; j++) {
+        lossSum += f32[(ws[i].losses >> 2) + j];
+        if (argmax(f32, (ws[i].logits >> 2) + j * classes, classes) === b.labels[b.order[b.from + start + j]]) correct++;
+      }
+    });
+    return { lossSum, correct };
+  }
+
+  /** The calling thread's workspace, laid out again when too small. It sits after the pool's, so this never moves theirs. */
+  private localWorkspace(capacity: number, training: boolean): Workspace {
+    const ws = this.local;
+    if (ws && ws.capacity >= capacity && (ws.training || !training)) return ws;
+    this.arena.reset(this.localMark);
+    this.local = new Workspace(this.engine, this.layout, this.region, this.region.grads, this.arena, Math.max(capacity, ws?.capacity ?? 0), training || !!ws?.training);
+    return this.local;
+  }
+
+  /**
+   * The pool, started on first use, with workspaces of at least `capacity` images per worker;
+   * undefined when this network runs on one thread or `worth` is false.
+   */
+  private async poolFor(capacity: number, training: boolean, worth: boolean): Promise<PoolState | undefined> {
+    const threads = this.threads;
+    if (!threads || threads.workers < 2 || this.poolDisabled || !worth) return undefined;
+    if (!this.pooled) {
+      try {
+        const source = await threads.source();
+        const pool = await Pool.start(threads.workers, source, {
+          module: this.module, memory: this.engine.memory, layers: this.layers, classes: this.layout.classes,
+          inputSide: IMAGE_SIDE, norm: this.norm, region: this.region, control: this.control,
+        }, platform.createWorker, () => this.ctrl());
+        this.pooled = { pool, ws: [], capacity: 0, training: false, control: this.control };
+      } catch (e) {
+        this.poolDisabled = true;
+        threads.onFallback(`threads unavailable, running on one thread: ${(e as Error).message}`);
+        return undefined;
+      }
+    }
+    const p = this.pooled;
+    if (p.capacity < capacity || (training && !p.training)) {
+      this.layoutPool(p, Math.max(capacity, p.capacity), training || p.training);
+      await this.runPool(p, P.CMD_LAYOUT);
+    }
+    return p;
+  }
+
+  private async runPool(p: PoolState, cmd: number): Promise<void> {
+    try {
+      await p.pool.run(cmd);
+    } catch (e) {
+      // A dead pool is not retried: later work runs on this thread.
+      if (p.pool.broken) {
+        p.pool.terminate();
+        this.pooled = undefined;
+        this.poolDisabled = true;
+        this.threads?.onFallback(`a worker failed, continuing on one thread: ${(e as Error).message}`);
+      }
+      throw e instanceof GarmentError ? e : new GarmentError('E_WORKER', (e as Error).message, { cause: e });
+    }
+  }
+
+  /**
+   * Lays out the pool's workspaces after the parameters (per worker: its gradient buffer, worker 0
+   * using the main one, two Adam descriptors and its workspace; workers replay the same steps from
+   * their slot's base offset, see threads/worker.ts), then the calling thread's workspace.
+   */
+  private layoutPool(p: PoolState, capacity: number, training: boolean): void {
+    const arena = this.arena;
+    arena.reset(this.workspaceMark);
+    const ctrl = this.ctrl();
+    p.ws = [];
+    for (let i = 0; i < p.pool.size; i++) {
+      const grads = i === 0 ? this.region.grads : arena.f32(this.layout.paramCount);
+      const base = arena.alloc(0);
+      const sub = new Arena(base);
+      sub.alloc(64);
+      sub.alloc(64);
+      p.ws.push(new Workspace(this.engine, this.layout, this.region, grads, sub, capacity, training));
+      arena.reset(sub.mark());
+      ctrl[P.slot(i, P.S_WS_BASE)] = base;
+      ctrl[P.slot(i, P.S_CAPACITY)] = capacity;
+      ctrl[P.slot(i, P.S_TRAINING)] = training ? 1 : 0;
+      ctrl[P.slot(i, P.S_GRADS)] = grads;
+    }
+    p.capacity = capacity;
+    p.training = training;
+    this.localMark = arena.mark();
+    const local = this.local;
+    this.local = undefined;
+    if (local) this.localWorkspace(local.capacity, local.training);
+  }
+}
+
+/** Index of the largest of `n` values starting at `at` (the first one on ties). */
+export function argmax(a: Float32Array, at: number, n: number): number {
+  let best = 0;
+  let v = a[at];
+  for (let j = 1; j < n; j++) {
+    if (a[at + j] > v) {
+      v = a[at + j];
+      best = j;
+    }
+  }
+  return best;
 }

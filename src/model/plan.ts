@@ -15,7 +15,7 @@ export interface ParamRegion {
   grads: number;
   m: number;
   v: number;
-  /** Two Adam descriptors: decayed weights, then biases. */
+  /** Two Adam descriptors for the main thread: decayed weights, then biases. */
   adamDescs: [number, number];
 }
 
@@ -68,6 +68,8 @@ export class Workspace {
   /** Softmax output for predictions. */
   readonly probs: number;
   readonly end: number;
+  /** Where this workspace writes parameter gradients. */
+  readonly grads: number;
   private readonly steps: Step[];
   private readonly engine: Engine;
   private readonly layout: Layout;
@@ -80,6 +82,7 @@ export class Workspace {
     this.layout = layout;
     this.capacity = capacity;
     this.training = training;
+    this.grads = grads;
     const inSize = size(layout.input);
     this.pixels = arena.alloc(capacity * inSize);
     this.input = arena.f32(capacity * inSize);
@@ -254,17 +257,25 @@ export interface AdamSettings {
   weightDecay: number;
 }
 
-/** One optimizer step over all parameters from the gradients at `region.grads`. */
-export function adamStep(engine: Engine, layout: Layout, region: ParamRegion, step: number, s: AdamSettings): void {
+/**
+ * One optimizer step over the parameters [start, end) from the gradients at `region.grads`,
+ * using two descriptors at `descs` (weights take decay, biases do not). Adam is elementwise,
+ * so workers may update disjoint ranges in parallel with identical results.
+ */
+export function adamRange(
+  engine: Engine, layout: Layout, region: ParamRegion, descs: readonly [number, number],
+  start: number, end: number, step: number, s: AdamSettings,
+): void {
   const ranges: [number, number, number][] = [
-    [0, layout.decayCount, s.weightDecay],
-    [layout.decayCount, layout.paramCount - layout.decayCount, 0],
+    [start, Math.min(end, layout.decayCount), s.weightDecay],
+    [Math.max(start, layout.decayCount), end, 0],
   ];
-  ranges.forEach(([start, count, wd], i) => {
-    const d = region.adamDescs[i];
+  ranges.forEach(([a, b, wd], i) => {
+    if (b <= a) return;
+    const d = descs[i];
     writeDesc(engine.raw, d, ADAM_DESC, {
-      PARAMS: region.params + start * 4, GRADS: region.grads + start * 4, M: region.m + start * 4,
-      V: region.v + start * 4, COUNT: count, STEP: step, LR: s.learningRate, BETA1: s.beta1,
+      PARAMS: region.params + a * 4, GRADS: region.grads + a * 4, M: region.m + a * 4,
+      V: region.v + a * 4, COUNT: b - a, STEP: step, LR: s.learningRate, BETA1: s.beta1,
       BETA2: s.beta2, EPS: s.epsilon, WD: wd,
     }, ['LR', 'BETA1', 'BETA2', 'EPS', 'WD']);
     engine.k.adam_step(d);

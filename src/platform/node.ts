@@ -5,7 +5,9 @@ import { availableParallelism, cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GarmentError } from '../errors.ts';
-import type { Platform } from './types.ts';
+import { Worker as NodeWorker } from 'node:worker_threads';
+import type { Platform, WorkerHandle } from './types.ts';
+import { createWebWorker } from './web-worker.ts';
 
 async function readFile(path: string): Promise<Uint8Array> {
   try {
@@ -52,4 +54,30 @@ export const platform: Platform = {
   },
   env: (name) => process.env[name],
   cores: () => (typeof availableParallelism === 'function' ? availableParallelism() : cpus().length),
+  // Deno and Bun have Web Workers (their worker_threads emulation is partial); Node has not.
+  createWorker: (source) => (typeof globalThis.Worker === 'function' ? createWebWorker(source) : createNodeWorker(source)),
 };
+
+function createNodeWorker(source: string): WorkerHandle {
+  const w = new NodeWorker(`var __GARMENT_WORKER_MODE__ = 'node';\n${source}`, { eval: true });
+  let failed = false;
+  const failure: ((e: Error) => void)[] = [];
+  const fail = (e: Error) => {
+    if (failed) return;
+    failed = true;
+    for (const cb of failure) cb(e);
+  };
+  w.on('error', (e) => fail(e instanceof Error ? e : new Error(String(e))));
+  w.on('exit', (code) => fail(new Error(`worker exited with code ${code}`)));
+  w.unref();
+  return {
+    post: (m) => w.postMessage(m),
+    onMessage: (cb) => void w.on('message', cb),
+    onFailure: (cb) => void failure.push(cb),
+    keepAlive: (on) => (on ? w.ref() : w.unref()),
+    terminate: () => {
+      failed = true;
+      void w.terminate();
+    },
+  };
+}

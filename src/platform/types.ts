@@ -20,4 +20,21 @@ export interface Platform {
   env(name: string): string | undefined;
   /** Logical CPU cores this process may use. */
   cores(): number;
+  /**
+   * Starts a worker running `source` (a classic script that reads the global
+   * `__GARMENT_WORKER_MODE__`), or returns undefined where this runtime has no workers.
+   */
+  createWorker(source: string): WorkerHandle | undefined;
+}
+
+/** A started worker, whatever the runtime's worker API. */
+export interface WorkerHandle {
+  post(message: unknown): void;
+  /** Messages the worker posts. */
+  onMessage(cb: (data: unknown) => void): void;
+  /** Called if the worker fails to start, throws at top level, or exits. */
+  onFailure(cb: (error: Error) => void): void;
+  /** Whether this worker keeps the process alive (Node); no-op elsewhere. */
+  keepAlive(on: boolean): void;
+  terminate(): void;
 }

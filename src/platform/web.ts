@@ -1,6 +1,7 @@
 // Browsers, Deno/Bun without the node condition, and edge runtimes: everything through fetch.
 import { GarmentError } from '../errors.ts';
 import type { Platform } from './types.ts';
+import { createWebWorker } from './web-worker.ts';
 
 async function fetchBytes(url: string | URL): Promise<Uint8Array> {
   let res: Response;
@@ -42,4 +43,5 @@ export const platform: Platform = {
   defaultCacheDir: () => undefined,
   env: () => undefined,
   cores: () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1,
+  createWorker: createWebWorker,
 };

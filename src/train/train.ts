@@ -1,10 +1,9 @@
 // The training loop: shuffle, batch, forward, loss, backward, Adam, progress, abort.
 import { GarmentError } from '../errors.ts';
 import type { Network } from '../model/network.ts';
-import { adamStep } from '../model/plan.ts';
 import { Rng, mix32 } from '../model/random.ts';
 import type { Dataset } from '../types.ts';
-import { argmax, evaluateNetwork } from './evaluate.ts';
+import { evaluateNetwork } from './evaluate.ts';
 import { checkDataset } from './validate.ts';
 
 /** Progress reported while training. */
@@ -127,7 +126,6 @@ export async function trainNetwork(
   const runSeed = options.seed === undefined ? seed : num(options.seed, 'seed', 0, Number.isSafeInteger, 'an integer');
   const signal = options.signal;
   const rng = new Rng(runSeed, 2);
-  const k = net.engine.k;
   const order = new Uint32Array(train.count);
   for (let i = 0; i < order.length; i++) order[i] = i;
   const stepsPerEpoch = Math.ceil(train.count / s.batchSize);
@@ -138,8 +136,6 @@ export async function trainNetwork(
   };
   for (let epoch = 1; epoch <= s.epochs; epoch++) {
     if (s.shuffle) rng.shuffle(order);
-    // Fetched per epoch: evaluating the validation set may lay the workspace out again.
-    const ws = net.workspace(s.batchSize, true);
     const t0 = now();
     let lastReport = t0;
     let lossSum = 0;
@@ -149,24 +145,16 @@ export async function trainNetwork(
       if (signal?.aborted) throw abortError(signal);
       const from = (step - 1) * s.batchSize;
       const n = Math.min(s.batchSize, train.count - from);
-      net.gatherPixels(ws, train.images, order, from, n);
-      const i32 = net.engine.i32;
-      for (let i = 0; i < n; i++) i32[(ws.labels >> 2) + i] = train.labels[order[from + i]];
-      const globalStep = net.optimizerStep + 1;
-      ws.forward(n, { training: true, stepSeed: mix32(runSeed, globalStep), firstImage: 0 });
-      k.softmax_cross_entropy(ws.logits, ws.labels, n, classes, ws.glogits, ws.losses, Math.fround(1 / n), s.labelSmoothing);
-      const f32 = net.engine.f32;
-      let batchLoss = 0;
-      for (let i = 0; i < n; i++) {
-        batchLoss += f32[(ws.losses >> 2) + i];
-        if (argmax(f32, (ws.logits >> 2) + i * classes, classes) === train.labels[order[from + i]]) correct++;
-      }
+      const result = await net.trainBatch(
+        { images: train.images, labels: train.labels, order, from, n },
+        { stepSeed: mix32(runSeed, net.optimizerStep + 1), gradScale: Math.fround(1 / n), smoothing: s.labelSmoothing },
+        adam,
+      );
+      const batchLoss = result.lossSum;
+      correct += result.correct;
       if (!Number.isFinite(batchLoss)) {
         throw new GarmentError('E_DIVERGED', `training diverged at epoch ${epoch}, step ${step}: the loss is ${batchLoss}; lower the learning rate (now ${s.learningRate})`);
       }
-      ws.backward(n);
-      net.optimizerStep = globalStep;
-      adamStep(net.engine, net.layout, net.region, globalStep, adam);
       lossSum += batchLoss;
       seen += n;
       const t = now();
@@ -187,7 +175,7 @@ export async function trainNetwork(
       epoch, loss: lossSum / seen, accuracy: correct / seen, seconds, imagesPerSecond: seen / Math.max(1e-9, seconds),
     };
     if (validation) {
-      const r = evaluateNetwork(net, validation, labels);
+      const r = await evaluateNetwork(net, validation, labels);
       summary.validationLoss = r.loss;
       summary.validationAccuracy = r.accuracy;
     }

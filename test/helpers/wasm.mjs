@@ -6,28 +6,43 @@ import * as assert from 'uvu/assert';
 import { loadModule, Engine, writeDesc } from '../../dist/node/internal.js';
 
 /**
- * Every wasm binary the kernel suites run against. Each suite is instantiated once per entry,
- * so a new build (e.g. `simd-threads`, `relaxed`) is one more line here, not a new test file.
- *   name:     shown in the suite title
- *   file:     binary under dist/ (omit for the default module that loadModule() finds itself)
- *   path:     or any binary on disk (used by GARMENT_WASM below)
- *   exactF32: the build computes multiply-then-add with two roundings (no relaxed FMA), so GEMM
- *             results equal a sequential float32 reference bit for bit
+ * Every wasm binary the kernel suites run against: one per asconfig.json target, so a new build
+ * (`simd-threads`, `relaxed`, ...) is tested by every suite as soon as it is a target.
+ *   name:     the target, shown in the suite title
+ *   path:     the binary the Node bundle ships (dist/node/<outFile name>)
+ *   shared:   the target imports a shared memory (threads)
+ *   exactF32: multiply-then-add with two roundings (no relaxed FMA), so GEMM results equal a
+ *             sequential float32 reference bit for bit
+ * `GARMENT_WASM=/path/to/build.wasm npx uvu test kernels` tests one other binary instead
+ * (GARMENT_WASM_SHARED=1 for a threads build, GARMENT_WASM_EXACT=0 for a fused one).
  */
 export const variants = process.env.GARMENT_WASM
-  ? // Ad hoc: `GARMENT_WASM=/path/to/build.wasm npx uvu test kernels` tests that binary alone.
-    [{ name: process.env.GARMENT_WASM, path: process.env.GARMENT_WASM, exactF32: process.env.GARMENT_WASM_EXACT !== '0' }]
-  : [
-      { name: 'simd', exactF32: true },
-      // { name: 'relaxed', file: 'garment-relaxed.wasm', exactF32: false },
-    ];
+  ? [{
+      name: process.env.GARMENT_WASM,
+      path: process.env.GARMENT_WASM,
+      shared: process.env.GARMENT_WASM_SHARED === '1',
+      exactF32: process.env.GARMENT_WASM_EXACT !== '0',
+    }]
+  : targetsOf(new URL('../../asconfig.json', import.meta.url));
+
+function targetsOf(asconfigUrl) {
+  const config = JSON.parse(readFileSync(asconfigUrl, 'utf8'));
+  return Object.entries(config.targets).map(([name, t]) => {
+    const enable = t.enable ?? config.options?.enable ?? [];
+    return {
+      name,
+      path: new URL(`../../dist/node/${t.outFile.split('/').pop()}`, import.meta.url),
+      shared: Boolean(t.sharedMemory ?? config.options?.sharedMemory),
+      exactF32: !enable.includes('relaxed-simd'),
+    };
+  });
+}
 
 const moduleCache = new Map();
 function moduleFor(variant) {
   let p = moduleCache.get(variant.name);
   if (!p) {
-    const path = variant.path ?? (variant.file && new URL(`../../dist/${variant.file}`, import.meta.url));
-    p = path ? loadModule(readFileSync(path)) : loadModule();
+    p = loadModule(readFileSync(variant.path));
     moduleCache.set(variant.name, p);
   }
   return p;
@@ -47,13 +62,17 @@ export class Harness {
     this.eng = eng;
     this.k = eng.k;
     this.variant = variant;
-    this.top = BASE;
     this.guards = [];
+    this.reset();
   }
 
-  /** Frees everything (guards are checked by the test wrapper before this). */
+  /**
+   * Frees everything (guards are checked by the test wrapper before this). Bytes below BASE are
+   * a guard band too: a kernel writing through a null pointer lands there.
+   */
   reset() {
     this.top = BASE;
+    this.eng.u8.fill(GUARD_BYTE, 0, BASE);
     this.guards = [];
   }
 
@@ -118,6 +137,9 @@ export class Harness {
   /** Fails if any kernel wrote past the end of an allocation. */
   checkGuards() {
     const u8 = this.eng.u8;
+    for (let i = 0; i < BASE; i++) {
+      if (u8[i] !== GUARD_BYTE) assert.unreachable(`write below the arena (null pointer?): byte ${i}`);
+    }
     for (const end of this.guards) {
       for (let i = end; i < end + GUARD_BYTES; i++) {
         if (u8[i] !== GUARD_BYTE) assert.unreachable(`write past the end of a buffer: byte ${i - end} after offset ${end}`);
@@ -128,7 +150,7 @@ export class Harness {
 
 export async function createHarness(variant, bytes = 64 << 20) {
   const mod = await moduleFor(variant);
-  const eng = await Engine.create(mod, bytes);
+  const eng = variant.shared ? await Engine.create(mod, bytes, bytes) : await Engine.create(mod, bytes);
   return new Harness(eng, variant);
 }
 

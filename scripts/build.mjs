@@ -1,7 +1,7 @@
 // Builds everything `dist/` holds: the wasm variants (asc), the JS bundles per runtime
 // condition (esbuild) and the .d.ts types (tsc).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, copyFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -10,15 +10,19 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 
-rmSync(join(root, 'dist'), { recursive: true, force: true });
-mkdirSync(join(root, 'dist'), { recursive: true });
+// Build into a private folder and swap it in at the end, so a build never leaves a half-empty
+// dist/ for a test run that is reading it.
+const out = join(root, '.tmp', `build-${process.pid}`);
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
 
 // 1. wasm: one source, one binary per asconfig target.
 const asconfig = JSON.parse(readFileSync(join(root, 'asconfig.json'), 'utf8'));
 const wasmFiles = [];
 for (const target of Object.keys(asconfig.targets)) {
-  run(bin('asc'), ['--config', 'asconfig.json', '--target', target]);
-  wasmFiles.push(asconfig.targets[target].outFile);
+  const file = asconfig.targets[target].outFile.replace(/^dist\//, '');
+  run(bin('asc'), ['--config', 'asconfig.json', '--target', target, '--outFile', join(out, file), '--textFile', join(out, file.replace(/\.wasm$/, '.wat'))]);
+  wasmFiles.push(file);
 }
 
 // 2. The worker: one self-contained classic script, embedded as a string so bundlers never have
@@ -45,7 +49,7 @@ for (const [dir, conditions, platform] of [
 ]) {
   await esbuild.build({
     entryPoints: entries,
-    outdir: join(root, 'dist', dir),
+    outdir: join(out, dir),
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -61,8 +65,19 @@ for (const [dir, conditions, platform] of [
     legalComments: 'none',
     logLevel: 'warning',
   });
-  for (const f of wasmFiles) copyFileSync(join(root, f), join(root, 'dist', dir, f.split('/').pop()));
+  for (const f of wasmFiles) copyFileSync(join(out, f), join(out, dir, f));
 }
 
 // 4. Types.
-run(bin('tsc'), ['-p', 'tsconfig.json']);
+run(bin('tsc'), ['-p', 'tsconfig.json', '--outDir', join(out, 'types')]);
+
+const dist = join(root, 'dist');
+const old = join(root, '.tmp', `old-${process.pid}`);
+rmSync(old, { recursive: true, force: true });
+try {
+  renameSync(dist, old);
+} catch {
+  // no previous build
+}
+renameSync(out, dist);
+rmSync(old, { recursive: true, force: true });

@@ -53,6 +53,9 @@ export interface SaveOptions {
   dtype?: 'f32' | 'f16' | 'int8';
 }
 
+/** The network behind each classifier, for the project's own tests (exported by src/internal.ts only). */
+export const networkOf = new WeakMap<Classifier, Network>();
+
 export class Classifier {
   /** Class names, in label order. */
   readonly labels: readonly string[];
@@ -65,6 +68,7 @@ export class Classifier {
   /** @internal Use {@link createClassifier}. */
   constructor(net: Network, labels: readonly string[], seed: number, metadata: Record<string, unknown>) {
     this.#net = net;
+    networkOf.set(this, net);
     this.labels = Object.freeze([...labels]);
     this.#seed = seed;
     this.#metadata = metadata;

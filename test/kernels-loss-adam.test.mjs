@@ -207,12 +207,9 @@ for (const variant of variants) {
     assert.ok(Number.isFinite(h.k.exp64(709.782712893384)));
     assert.is(h.k.exp64(709.7827128933841), Infinity);
     assert.is(h.k.exp64(710), Infinity);
-    // The documented flush: 0 below -708 (Math.exp is at most 3.3e-308 there, down to 5e-324 at -745).
+    // The documented flush: 0 below -708, where Math.exp is below 3.31e-308 (5e-324 at -745).
     assert.ok(h.k.exp64(-708) > 3.3e-308);
-    for (const x of [-708.0000001, -720, -745, -746, -1e4]) {
-      assert.is(h.k.exp64(x), 0, `exp64(${x})`);
-      assert.ok(Math.exp(x) < 3.31e-308);
-    }
+    for (const x of [-708.0000001, -720, -745, -746, -1e4]) assert.is(h.k.exp64(x), 0, `exp64(${x})`);
   });
 
   m.test('log64 against Math.log: relative error < 4e-16 from subnormals to MAX_VALUE', (h) => {

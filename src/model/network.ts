@@ -221,6 +221,15 @@ export class Network {
     return probs ?? { losses, predicted };
   }
 
+  /** Fault injection for tests: makes worker `index` die during the next job. */
+  async crashWorker(index: number): Promise<void> {
+    const p = this.pooled;
+    if (!p) throw new GarmentError('E_WORKER', 'no thread pool is running');
+    const c = this.ctrl();
+    for (let i = 0; i < p.pool.size; i++) c[P.slot(i, P.S_COUNT)] = i === index ? 1 : 0;
+    await this.runPool(p, P.CMD_CRASH);
+  }
+
   /** Ends the workers, if any. The network stays usable on one thread. */
   close(): void {
     this.pooled?.pool.terminate();

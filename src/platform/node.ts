@@ -59,7 +59,9 @@ export const platform: Platform = {
 };
 
 function createNodeWorker(source: string): WorkerHandle {
-  const w = new NodeWorker(`var __GARMENT_WORKER_MODE__ = 'node';\n${source}`, { eval: true });
+  // An ES module from a data: URL, whatever module type the host process defaults to.
+  const prologue = "import { parentPort } from 'node:worker_threads';\nvar __GARMENT_WORKER_MODE__ = 'node';\nvar __GARMENT_PARENT_PORT__ = parentPort;\n";
+  const w = new NodeWorker(new URL(`data:text/javascript,${encodeURIComponent(prologue + source)}`));
   let failed = false;
   const failure: ((e: Error) => void)[] = [];
   const fail = (e: Error) => {

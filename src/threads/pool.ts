@@ -61,6 +61,8 @@ export class Pool {
               clearTimeout(timer);
               pool?.noteError(m.message ?? 'worker error');
               reject(new GarmentError('E_WORKER', m.message ?? 'worker error'));
+            } else if (m.type === 'fatal') {
+              pool?.fail(new GarmentError('E_WORKER', `worker ${index} failed: ${m.message ?? 'fatal error'}`));
             } else if (m.type === 'done') {
               pool?.wake?.();
             }

@@ -8,6 +8,8 @@ export const CMD_INFER_PROBS = 2;
 export const CMD_INFER_LOSS = 3;
 export const CMD_LAYOUT = 4;
 export const CMD_EXIT = 5;
+/** Fault injection for tests: the receiving worker dies on the spot. */
+export const CMD_CRASH = 6;
 
 // Words of the control block.
 export const GEN = 0;

@@ -27,19 +27,31 @@ export interface WorkerInit {
 interface Port {
   post(msg: unknown): void;
   close(): void;
+  /** Ends the worker abruptly, as a crash would (fault injection). */
+  die(): void;
 }
 
 declare const __GARMENT_WORKER_MODE__: 'node' | 'web';
-declare const require: (id: string) => { parentPort: { on(ev: string, cb: (d: unknown) => void): void; postMessage(m: unknown): void; close(): void } };
+/** Node: the worker_threads parentPort, provided by the module prologue (src/platform/node.ts). */
+declare const __GARMENT_PARENT_PORT__: { on(ev: string, cb: (d: unknown) => void): void; postMessage(m: unknown): void; close(): void };
+declare const process: { exit(code: number): never };
 
 function connect(onInit: (init: WorkerInit, port: Port) => void): void {
   if (__GARMENT_WORKER_MODE__ === 'node') {
-    const parent = require('node:worker_threads').parentPort;
-    const port = { post: (m: unknown) => parent.postMessage(m), close: () => parent.close() };
+    const parent = __GARMENT_PARENT_PORT__;
+    const port = { post: (m: unknown) => parent.postMessage(m), close: () => parent.close(), die: () => process.exit(70) };
     parent.on('message', (d) => onInit(d as WorkerInit, port));
   } else {
     const scope = globalThis as unknown as { onmessage: ((e: MessageEvent) => void) | null; postMessage(m: unknown): void; close(): void };
-    const port = { post: (m: unknown) => scope.postMessage(m), close: () => scope.close() };
+    const port = {
+      post: (m: unknown) => scope.postMessage(m),
+      close: () => scope.close(),
+      // A web worker that closes itself raises no event: say so first, then go.
+      die: () => {
+        scope.postMessage({ type: 'fatal', message: 'worker crashed (fault injection)' });
+        scope.close();
+      },
+    };
     scope.onmessage = (e) => {
       scope.onmessage = null;
       onInit(e.data as WorkerInit, port);
@@ -67,6 +79,10 @@ async function start(init: WorkerInit, port: Port): Promise<void> {
     gen = Atomics.load(c, P.GEN);
     const cmd = c[P.CMD];
     const slot = (f: number) => c[P.slot(init.index, f)];
+    if (cmd === P.CMD_CRASH && slot(P.S_COUNT) === 1) {
+      port.die();
+      return;
+    }
     try {
       if (cmd === P.CMD_LAYOUT) {
         // The main thread already grew the memory and decided where this workspace goes.

@@ -77,17 +77,14 @@ export class Harness {
   }
 
   /** Reserves `bytes` (16-byte aligned), poisoned, followed by a guard band. */
-  alloc(bytes, { poison = true } = {}) {
+  alloc(bytes) {
     const at = Math.ceil(this.top / ALIGN) * ALIGN;
     const end = at + bytes;
     this.top = end + GUARD_BYTES;
     if (this.top > this.eng.memory.buffer.byteLength) throw new Error(`test arena overflow at ${this.top} bytes`);
     const u8 = this.eng.u8;
-    if (poison) {
-      const u32 = new Uint32Array(this.eng.raw, at, bytes >> 2);
-      u32.fill(POISON_BITS);
-      u8.fill(0xa5, at + (bytes & ~3), end);
-    }
+    new Uint32Array(this.eng.raw, at, bytes >> 2).fill(POISON_BITS);
+    u8.fill(0xa5, at + (bytes & ~3), end);
     u8.fill(GUARD_BYTE, end, end + GUARD_BYTES);
     this.guards.push(end);
     return at;

@@ -26,7 +26,6 @@ type Format = 'nhwc' | 'nchw' | 'flat';
 
 export interface GraphOptions {
   probabilities: boolean;
-  producerVersion: string;
 }
 
 function unsupported(spec: LayerSpec, index: number): never {
@@ -153,7 +152,6 @@ export function buildGraph(file: WeightFile, options: GraphOptions): Model {
     irVersion: IR_VERSION,
     opset: OPSET,
     producerName: 'garment-wasm',
-    producerVersion: options.producerVersion,
     graphName: 'garment',
     docString:
       `Input "pixels": float32 [N, ${height}, ${width}, ${channels}] (NHWC), raw pixel values 0..255 ` +

@@ -37,7 +37,6 @@ export interface Model {
   irVersion: number;
   opset: number;
   producerName: string;
-  producerVersion: string;
   graphName: string;
   docString?: string;
   nodes: Node[];
@@ -96,7 +95,7 @@ export function encodeModel(m: Model): Uint8Array {
   for (const i of m.inputs) graph.message(11, valueInfo(i));
   for (const o of m.outputs) graph.message(12, valueInfo(o));
 
-  const model = new ProtoWriter().int(1, m.irVersion).string(2, m.producerName).string(3, m.producerVersion);
+  const model = new ProtoWriter().int(1, m.irVersion).string(2, m.producerName);
   if (m.docString) model.string(6, m.docString);
   model.message(7, graph);
   model.message(8, new ProtoWriter().string(1, '').int(2, m.opset));

@@ -80,3 +80,44 @@ export function powi64(b: f64, n: i32): f64 {
   }
   return result;
 }
+
+/**
+ * cos(x) for |x| <= pi (learning-rate schedules need no more), accurate to about 1 ulp.
+ * Reduces to [-pi/4, pi/4] by quarter turns and uses fdlibm's kernel polynomials.
+ */
+export function cos64(x: f64): f64 {
+  const PIO2_HI: f64 = 1.57079632679489655800e+00;
+  const PIO2_LO: f64 = 6.12323399573676603587e-17;
+  if (x != x) return x;
+  let a = abs(x);
+  // Quarter turns: a = q * pi/2 + r, |r| <= pi/4.
+  const q = <i32>nearest(a / 1.5707963267948966);
+  const r = (a - <f64>q * PIO2_HI) - <f64>q * PIO2_LO;
+  switch (q & 3) {
+    case 0: return kcos(r);
+    case 1: return -ksin(r);
+    case 2: return -kcos(r);
+    default: return ksin(r);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function kcos(x: f64): f64 {
+  const z = x * x;
+  const w = z * z;
+  const r = z * (4.16666666666666019037e-02 + z * (-1.38888888888741095749e-03 + z * 2.48015872894767294178e-05)) +
+    w * w * (-2.75573143513906633035e-07 + z * (2.08757232129817482790e-09 + z * -1.13596475577881948265e-11));
+  const hz = 0.5 * z;
+  const ww = 1.0 - hz;
+  return ww + (((1.0 - ww) - hz) + z * r);
+}
+
+// @ts-ignore: decorator
+@inline function ksin(x: f64): f64 {
+  const z = x * x;
+  const w = z * z;
+  const r = 8.33333333332248946124e-03 + z * (-1.98412698298579493134e-04 + z * 2.75573137070700676789e-06) +
+    z * w * (-2.50507602534068634195e-08 + z * 1.58969099521155010221e-10);
+  const v = z * x;
+  return x + v * (-1.66666666666666324348e-01 + z * r);
+}

@@ -94,3 +94,24 @@ export function count_nonfinite(src: usize, count: i32): i32 {
   }
   return bad;
 }
+
+/** y[r, c] = x[r, c] * scale[c] + shift[c] (then ReLU): batch norm at inference when it cannot be folded. */
+export function channel_affine(x: usize, y: usize, rows: i32, C: i32, scale: usize, shift: usize, relu: i32): void {
+  const z = zero4();
+  for (let r = 0; r < rows; r++) {
+    const row = <usize>(r * C) << 2;
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const o = <usize>c << 2;
+      let v = f32x4.add(f32x4.mul(v128.load(x + row + o), v128.load(scale + o)), v128.load(shift + o));
+      if (relu) v = f32x4.max(v, z);
+      v128.store(y + row + o, v);
+    }
+    for (; c < C; c++) {
+      const o = <usize>c << 2;
+      let v = load<f32>(x + row + o) * load<f32>(scale + o) + load<f32>(shift + o);
+      if (relu) v = max<f32>(v, 0);
+      store<f32>(y + row + o, v);
+    }
+  }
+}

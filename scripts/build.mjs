@@ -1,7 +1,7 @@
 // Builds everything `dist/` holds: the wasm variants (asc), the JS bundles per runtime
 // condition (esbuild) and the .d.ts types (tsc).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, rmSync, copyFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -41,35 +41,87 @@ const worker = await esbuild.build({
 });
 const workerSource = worker.outputFiles[0].text;
 
-// 3. JS: the same sources bundled once per platform leaf (the `#platform` import condition).
+// 3. The bundled model: shipped as the plain weight file, and as one ES module that embeds its
+//    bytes (esbuild's binary loader), imported lazily and shared by the node, web and edge
+//    bundles so the package holds one copy, not one per bundle.
+mkdirSync(join(out, 'pretrained'), { recursive: true });
+copyFileSync(join(root, 'src/pretrained/default.gz'), join(out, 'pretrained/default.gz'));
+await esbuild.build({
+  entryPoints: { 'default-weights': 'src/pretrained/default-weights.ts' },
+  outdir: join(out, 'pretrained'),
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2022',
+  loader: { '.gz': 'binary' },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+const sharedWeights = {
+  name: 'shared-weights',
+  setup(b) {
+    b.onResolve({ filter: /\/pretrained\/default-weights\.ts$/ }, () => ({ path: '../pretrained/default-weights.js', external: true }));
+  },
+};
+// The edge leaf imports its binary as `./garment-simd.wasm?module`: left for the host's bundler
+// (wrangler, Next.js, Vercel), which compiles it at deploy time. The file sits beside the bundle.
+const edgeWasm = {
+  name: 'edge-wasm',
+  setup(b) {
+    b.onResolve({ filter: /\.wasm\?module$/ }, (a) => ({ path: `./${a.path.split('/').pop()}`, external: true }));
+  },
+};
+
+// 4. JS: the same sources bundled once per platform leaf (the `#platform` import condition):
+//    node (Node, Deno, Bun; ESM with lazy chunks, and one CommonJS file for require), web
+//    (browsers and bundlers) and edge (workerd, Vercel Edge). The CommonJS build has no
+//    import.meta: the bundle's own file URL stands in for it, and it embeds the lazy chunks.
 const entries = { index: 'src/index.ts', internal: 'src/internal.ts' };
-for (const [dir, conditions, platform] of [
-  ['node', ['node'], 'node'],
-  ['web', ['browser'], 'neutral'],
-]) {
+const common = {
+  bundle: true,
+  target: 'es2022',
+  external: ['node:*'],
+  mainFields: ['module', 'main'],
+  loader: { '.gz': 'binary' },
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+const builds = [
+  { dir: 'node', conditions: ['node'], platform: 'node', wasm: wasmFiles },
+  { dir: 'web', conditions: ['browser'], platform: 'neutral', wasm: wasmFiles },
+  { dir: 'edge', conditions: ['workerd'], platform: 'neutral', wasm: ['garment-simd.wasm'], entries: { index: 'src/index.ts' }, noWorker: true },
+];
+for (const t of builds) {
   await esbuild.build({
-    entryPoints: entries,
-    outdir: join(out, dir),
-    bundle: true,
+    ...common,
+    entryPoints: t.entries ?? entries,
+    outdir: join(out, t.dir),
     splitting: true,
     format: 'esm',
-    platform,
-    conditions,
-    mainFields: ['module', 'main'],
-    target: 'es2022',
-    external: ['node:*'],
-    // The pretrained weights are embedded as bytes (src/pretrained/default-weights.ts).
-    loader: { '.gz': 'binary' },
-    define: { __GARMENT_WORKER_SOURCE__: JSON.stringify(workerSource) },
-    minifySyntax: true,
-    legalComments: 'none',
-    logLevel: 'warning',
+    platform: t.platform,
+    conditions: t.conditions,
+    // Edge runtimes never start workers; their bundle carries no worker script.
+    define: { __GARMENT_WORKER_SOURCE__: JSON.stringify(t.noWorker ? '' : workerSource) },
+    plugins: [sharedWeights, edgeWasm],
   });
-  for (const f of wasmFiles) copyFileSync(join(out, f), join(out, dir, f));
+  for (const f of t.wasm) copyFileSync(join(out, f), join(out, t.dir, f));
 }
+await esbuild.build({
+  ...common,
+  entryPoints: { index: 'src/index.ts' },
+  outdir: join(out, 'node'),
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  platform: 'node',
+  conditions: ['node'],
+  define: { __GARMENT_WORKER_SOURCE__: JSON.stringify(workerSource), 'import.meta.url': 'import_meta_url' },
+  inject: ['scripts/cjs-import-meta-url.js'],
+});
 
-// 4. Types.
+// 5. Types: .d.ts per source file, and the same API declared for require() (CommonJS).
 run(bin('tsc'), ['-p', 'tsconfig.json', '--outDir', join(out, 'types')]);
+writeFileSync(join(out, 'types', 'index.d.cts'), "export * from './index.ts';\n");
 
 const dist = join(root, 'dist');
 const old = join(root, '.tmp', `old-${process.pid}`);
@@ -81,3 +133,9 @@ try {
 }
 renameSync(out, dist);
 rmSync(old, { recursive: true, force: true });
+
+// 6. Apps on top of the library, built against the dist/ just swapped in: the CLI (dist/cli.js)
+//    and the browser demo (examples/web/dist). See scripts/build-cli.mjs.
+const { buildCli, buildDemo } = await import('./build-cli.mjs');
+await buildCli(dist);
+await buildDemo(dist);

@@ -2,11 +2,15 @@
 // the kernels only ever see well-formed pixels.
 import { GarmentError } from './errors.ts';
 import { IMAGE_PIXELS, IMAGE_SIDE } from './types.ts';
+import { preprocessImage } from './preprocess/index.ts';
 
 /** 784 grayscale pixels: bytes 0..255, or floats 0..1 (quantised to 8 bits like the training data). */
 export type Pixels = Uint8Array | Uint8ClampedArray | Float32Array | Float64Array | readonly number[];
 
-/** An image like the DOM's ImageData: RGBA, RGB or gray bytes, row-major. */
+/**
+ * An image like the DOM's ImageData: RGBA, RGB or gray bytes, row-major. 28x28 is used as it is;
+ * any other size is preprocessed like Fashion-MNIST (background trimmed, fitted, centred, negated).
+ */
 export interface ImageDataLike {
   data: Uint8Array | Uint8ClampedArray;
   width: number;
@@ -101,9 +105,8 @@ function fromImageData(img: ImageDataLike, what: string): Uint8Array {
   if (channels !== 1 && channels !== 3 && channels !== 4) {
     throw new GarmentError('E_INPUT_SHAPE', `${what}: ${data.length} bytes do not make a ${width}x${height} gray, RGB or RGBA image`);
   }
-  if (width !== IMAGE_SIDE || height !== IMAGE_SIDE) {
-    throw new GarmentError('E_INPUT_SHAPE', `${what}: expected a ${IMAGE_SIDE}x${IMAGE_SIDE} image, got ${width}x${height}`);
-  }
+  // Any other size is a photo: trimmed, fitted, centred and negated like Fashion-MNIST (src/preprocess).
+  if (width !== IMAGE_SIDE || height !== IMAGE_SIDE) return preprocessImage(img, what);
   if (channels === 1) return new Uint8Array(data.buffer, data.byteOffset, px);
   const out = new Uint8Array(px);
   for (let i = 0; i < px; i++) {

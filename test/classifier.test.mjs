@@ -133,7 +133,7 @@ test('progress, epochs and abort', async () => {
   const seen = [];
   await clf.train(data, { epochs: 2, batchSize: 64, progressInterval: 0, onProgress: (p) => seen.push(p) });
   assert.is(seen.length, 20);
-  assert.equal(Object.keys(seen[0]).sort(), ['accuracy', 'epoch', 'epochs', 'imagesPerSecond', 'loss', 'step', 'stepsPerEpoch']);
+  assert.equal(Object.keys(seen[0]).sort(), ['accuracy', 'epoch', 'epochs', 'imagesPerSecond', 'learningRate', 'loss', 'step', 'stepsPerEpoch']);
   assert.is(seen[19].epoch, 2);
   assert.is(seen[19].step, 10);
   const before = await clf.save();

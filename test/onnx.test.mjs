@@ -205,7 +205,7 @@ test('protobuf writer: varints at the edges, negative int64, floats, strings', a
   // The writer is internal to the entry; its output is checked through a model's bytes: an
   // attribute carries every interesting integer, the decoder below reads them back.
   const { ProtoWriter } = await loadWriter();
-  const values = [0, 1, 127, 128, 16383, 16384, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 2 ** 53 - 1, -1, -2 ** 31, -(2 ** 53 - 1)];
+  const values = [0, 1, 127, 128, 16383, 16384, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 2 ** 53 - 1, -1, -(2 ** 31), -(2 ** 53 - 1)];
   const w = new ProtoWriter().ints(8, values).float(2, 0.1).string(1, 'é✓');
   const fields = readFields(w.finish());
   assert.equal(fields.filter((f) => f.field === 8).map((f) => f.value), values.map(BigInt));

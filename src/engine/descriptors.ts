@@ -23,6 +23,20 @@ export const ADAM_DESC = {
   bytes: 44, PARAMS: 0, GRADS: 4, M: 8, V: 12, COUNT: 16, STEP: 20, LR: 24, BETA1: 28, BETA2: 32, EPS: 36, WD: 40,
 } as const;
 
+export const BN_DESC = {
+  bytes: 88, ROWS: 0, C: 4, X: 8, Y: 12, DY: 16, DX: 20, GAMMA: 24, BETA: 28, DGAMMA: 32, DBETA: 36,
+  RMEAN: 40, RVAR: 44, MEAN: 48, INVSTD: 52, PART: 56, PART0: 60, PART_STRIDE: 64, PARTS: 68, EPS: 72,
+  MOMENTUM: 76, FLAGS: 80, OUTPUT: 84,
+} as const;
+export const BN_RELU = 1;
+export const BN_UPDATE_RUNNING = 2;
+
+export const SGD_DESC = { bytes: 32, PARAMS: 0, GRADS: 4, VELOCITY: 8, COUNT: 12, NESTEROV: 16, LR: 20, MOMENTUM: 24, WD: 28 } as const;
+
+export const AUG_DESC = {
+  bytes: 40, PIXELS: 0, TMP: 4, N: 8, FIRST: 12, SEED: 16, PAD: 20, FLIP: 24, ERASE_P: 28, ERASE_MIN: 32, ERASE_MAX: 36,
+} as const;
+
 /** Writes descriptor fields: integers as i32, keys listed in `floats` as f32. */
 export function writeDesc(
   mem: ArrayBuffer, at: number, layout: Record<string, number>, values: Record<string, number>,

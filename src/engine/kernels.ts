@@ -29,6 +29,16 @@ export interface Kernels {
   transpose(src: number, rows: number, cols: number, out: number): void;
   bias_grad(dy: number, rows: number, cols: number, db: number, accumulate: number): void;
   count_nonfinite(src: number, count: number): number;
+  channel_affine(x: number, y: number, rows: number, c: number, scale: number, shift: number, relu: number): void;
+  sgd_step(desc: number): void;
+  bn_forward_stats(desc: number): void;
+  bn_forward_apply(desc: number): void;
+  bn_backward_stats(desc: number): void;
+  bn_backward_apply(desc: number): void;
+  gap_forward(x: number, y: number, n: number, hw: number, c: number): void;
+  gap_backward(dy: number, dx: number, n: number, hw: number, c: number): void;
+  augment_images(desc: number): void;
+  cos64(x: number): number;
   exp64(x: number): number;
   log64(x: number): number;
   powi64(b: number, n: number): number;

@@ -1,6 +1,6 @@
-// He-uniform initialisation (He et al. 2015): W ~ U(-limit, limit), limit = sqrt(6 / fan_in),
-// biases zero. Only exactly rounded arithmetic (sqrt, *, -, fround), so the same seed gives
-// the same weights in every engine.
+// Initialisation: He-uniform weights (He et al. 2015: U(-limit, limit), limit = sqrt(6 / fan_in)),
+// zero biases and shifts, unit scales and running variances. Only exactly rounded arithmetic
+// (sqrt, *, -, fround), so the same seed gives the same weights in every engine.
 import type { Layout } from './layout.ts';
 import { Rng } from './random.ts';
 
@@ -8,11 +8,11 @@ export function initParams(layout: Layout, params: Float32Array, seed: number): 
   const rng = new Rng(seed, 1);
   for (const p of layout.params) {
     const view = params.subarray(p.offset, p.offset + p.size);
-    if (p.fanIn === 0) {
-      view.fill(0);
-      continue;
+    if (p.init === 'zeros') view.fill(0);
+    else if (p.init === 'ones') view.fill(1);
+    else {
+      const limit = Math.sqrt(6 / p.fanIn);
+      for (let i = 0; i < view.length; i++) view[i] = (rng.float() * 2 - 1) * limit;
     }
-    const limit = Math.sqrt(6 / p.fanIn);
-    for (let i = 0; i < view.length; i++) view[i] = (rng.float() * 2 - 1) * limit;
   }
 }

@@ -1,4 +1,4 @@
-// Shape inference and parameter layout: what every layer sees and which weights it owns.
+// Shape inference and parameter layout: what every layer sees and which tensors it owns.
 // Pure functions of the layer list, so the main thread and every worker derive the same layout.
 import { GarmentError } from '../errors.ts';
 import type { LayerSpec } from './spec.ts';
@@ -10,16 +10,18 @@ export interface Shape {
   c: number;
 }
 
+/** How a tensor starts: He-uniform (weights), zeros or ones. */
+export type InitKind = 'he' | 'zeros' | 'ones';
+
 export interface ParamInfo {
-  /** `<layer index>.weight` or `<layer index>.bias`. */
+  /** `<layer index>.<role>`: weight, bias, gamma, beta, running_mean, running_var. */
   name: string;
   shape: number[];
   size: number;
   /** Offset in floats within the flat parameter vector. */
   offset: number;
-  /** Weight decay applies to weights, never to biases. */
-  decay: boolean;
-  /** He-uniform fan-in, 0 for parameters initialised to zero. */
+  init: InitKind;
+  /** He-uniform fan-in (init 'he'). */
   fanIn: number;
 }
 
@@ -30,18 +32,23 @@ export interface LayerInfo {
   output: Shape;
   weight?: ParamInfo;
   bias?: ParamInfo;
-  /** A conv or dense layer that also applies the ReLU that follows it. */
-  fusedRelu: boolean;
-  /** A ReLU already applied by the layer before it. */
-  fusedAway: boolean;
+  gamma?: ParamInfo;
+  beta?: ParamInfo;
+  runningMean?: ParamInfo;
+  runningVar?: ParamInfo;
 }
 
+/**
+ * The parameter vector has three segments: weights (trained, with weight decay), then biases and
+ * batch-norm scales/shifts (trained, no decay), then batch-norm running statistics (state, not
+ * trained). Optimizers touch [0, trainableCount); decay applies to [0, decayCount).
+ */
 export interface Layout {
   input: Shape;
   layers: LayerInfo[];
   params: ParamInfo[];
   paramCount: number;
-  /** Parameters [0, decayCount) take weight decay; the rest (biases) do not. */
+  trainableCount: number;
   decayCount: number;
   classes: number;
 }
@@ -54,70 +61,70 @@ export const size = (s: Shape): number => s.h * s.w * s.c;
 export function inferLayout(layers: LayerSpec[], input: Shape, classes: number): Layout {
   const infos: LayerInfo[] = [];
   const weights: ParamInfo[] = [];
-  const biases: ParamInfo[] = [];
+  const free: ParamInfo[] = [];
+  const state: ParamInfo[] = [];
   let shape = input;
   layers.forEach((spec, index) => {
     const where = `layer ${index} (${spec.type})`;
-    let output: Shape;
-    let weight: ParamInfo | undefined;
-    let bias: ParamInfo | undefined;
+    const info: LayerInfo = { spec, index, input: shape, output: shape };
     switch (spec.type) {
       case 'conv': {
         const pad = spec.padding === 'valid' ? 0 : (spec.kernel - 1) / 2;
         const h = shape.h + 2 * pad - spec.kernel + 1;
         const w = shape.w + 2 * pad - spec.kernel + 1;
         if (h < 1 || w < 1) throw new GarmentError('E_MODEL_SPEC', `${where}: a ${spec.kernel}x${spec.kernel} kernel does not fit a ${shape.h}x${shape.w} input`);
-        output = { h, w, c: spec.filters };
+        info.output = { h, w, c: spec.filters };
         const fanIn = spec.kernel * spec.kernel * shape.c;
-        weight = param(`${index}.weight`, [spec.kernel, spec.kernel, shape.c, spec.filters], true, fanIn);
-        bias = param(`${index}.bias`, [spec.filters], false, 0);
+        weights.push((info.weight = param(`${index}.weight`, [spec.kernel, spec.kernel, shape.c, spec.filters], 'he', fanIn)));
+        free.push((info.bias = param(`${index}.bias`, [spec.filters], 'zeros')));
         break;
       }
       case 'dense': {
         const fanIn = size(shape);
-        output = { h: 1, w: 1, c: spec.units };
-        weight = param(`${index}.weight`, [fanIn, spec.units], true, fanIn);
-        bias = param(`${index}.bias`, [spec.units], false, 0);
+        info.output = { h: 1, w: 1, c: spec.units };
+        weights.push((info.weight = param(`${index}.weight`, [fanIn, spec.units], 'he', fanIn)));
+        free.push((info.bias = param(`${index}.bias`, [spec.units], 'zeros')));
+        break;
+      }
+      case 'batchnorm': {
+        const c = shape.c;
+        free.push((info.gamma = param(`${index}.gamma`, [c], 'ones')));
+        free.push((info.beta = param(`${index}.beta`, [c], 'zeros')));
+        state.push((info.runningMean = param(`${index}.running_mean`, [c], 'zeros')));
+        state.push((info.runningVar = param(`${index}.running_var`, [c], 'ones')));
         break;
       }
       case 'maxpool':
         if (shape.h < 2 || shape.w < 2) throw new GarmentError('E_MODEL_SPEC', `${where}: 2x2 pooling needs an input of at least 2x2, got ${shape.h}x${shape.w}`);
-        output = { h: shape.h >> 1, w: shape.w >> 1, c: shape.c };
+        info.output = { h: shape.h >> 1, w: shape.w >> 1, c: shape.c };
+        break;
+      case 'gap':
+        info.output = { h: 1, w: 1, c: shape.c };
         break;
       case 'flatten':
-        output = { h: 1, w: 1, c: size(shape) };
+        info.output = { h: 1, w: 1, c: size(shape) };
         break;
-      default:
-        output = shape;
     }
-    if (size(output) > MAX_ACTIVATION) throw new GarmentError('E_MODEL_SPEC', `${where}: output of ${size(output)} values per image is too large`);
-    if (weight) weights.push(weight);
-    if (bias) biases.push(bias);
-    infos.push({ spec, index, input: shape, output, weight, bias, fusedRelu: false, fusedAway: false });
-    shape = output;
+    if (size(info.output) > MAX_ACTIVATION) throw new GarmentError('E_MODEL_SPEC', `${where}: output of ${size(info.output)} values per image is too large`);
+    infos.push(info);
+    shape = info.output;
   });
   if (size(shape) !== classes) {
     throw new GarmentError('E_MODEL_SPEC', `the model ends with ${size(shape)} outputs per image but there are ${classes} classes; end it with { type: 'dense', units: ${classes} }`);
   }
   if (weights.length === 0) throw new GarmentError('E_MODEL_SPEC', 'the model has no trainable layer (conv or dense)');
-  // Fuse a ReLU into the conv or dense layer right before it.
-  for (let i = 1; i < infos.length; i++) {
-    const prev = infos[i - 1];
-    if (infos[i].spec.type === 'relu' && (prev.spec.type === 'conv' || prev.spec.type === 'dense')) {
-      prev.fusedRelu = true;
-      infos[i].fusedAway = true;
-    }
-  }
   let offset = 0;
-  for (const p of [...weights, ...biases]) {
+  const all = [...weights, ...free, ...state];
+  for (const p of all) {
     p.offset = offset;
     offset += p.size;
   }
   if (offset > MAX_PARAMS) throw new GarmentError('E_MODEL_SPEC', `the model has ${offset} parameters, more than the ${MAX_PARAMS} supported`);
   const decayCount = weights.reduce((s, p) => s + p.size, 0);
-  return { input, layers: infos, params: [...weights, ...biases], paramCount: offset, decayCount, classes };
+  const trainableCount = decayCount + free.reduce((s, p) => s + p.size, 0);
+  return { input, layers: infos, params: all, paramCount: offset, trainableCount, decayCount, classes };
 }
 
-function param(name: string, shape: number[], decay: boolean, fanIn: number): ParamInfo {
-  return { name, shape, size: shape.reduce((a, b) => a * b, 1), offset: 0, decay, fanIn };
+function param(name: string, shape: number[], init: InitKind, fanIn = 0): ParamInfo {
+  return { name, shape, size: shape.reduce((a, b) => a * b, 1), offset: 0, init, fanIn };
 }

@@ -8,7 +8,11 @@ import { platform } from '#platform';
 import { Pool } from '../threads/pool.ts';
 import * as P from '../threads/protocol.ts';
 import { type Layout, inferLayout } from './layout.ts';
-import { type AdamSettings, type ParamRegion, Workspace, adamRange, allocParams } from './plan.ts';
+import { foldBatchNorm } from './fold.ts';
+import {
+  type Augmentation, type BatchNormShare, type OptimizerSettings, type ParamRegion, Workspace, allocParams,
+  batchNormPartBytes, optimizerRange,
+} from './plan.ts';
 import type { LayerSpec } from './spec.ts';
 import { type SliceStep, inferSlice, trainSlice } from './step.ts';
 import { IMAGE_PIXELS, IMAGE_SIDE } from '../types.ts';
@@ -53,6 +57,15 @@ export interface BatchResult {
   correct: number;
 }
 
+/** Everything one training step needs besides the images. */
+export interface StepSettings {
+  stepSeed: number;
+  gradScale: number;
+  smoothing: number;
+  augmentation?: Augmentation;
+  optimizer: OptimizerSettings;
+}
+
 interface PoolState {
   pool: Pool;
   /** Mirrors of the workers' workspaces: where their inputs and outputs live. */
@@ -70,6 +83,11 @@ export class Network {
   readonly norm: InputNorm;
   /** Adam's step counter t, 1-based after the first step. */
   optimizerStep = 0;
+  /** Bumped whenever parameters change, so folded inference weights know when to refresh. */
+  private paramsVersion = 1;
+  private foldedVersion = 0;
+  /** The calling thread's batch-norm statistics block (one slice). */
+  private readonly localShare: BatchNormShare;
   private readonly module: WebAssembly.Module;
   private readonly arena: Arena;
   private readonly workspaceMark: number;
@@ -95,6 +113,8 @@ export class Network {
     this.norm = norm;
     this.threads = threads;
     this.control = control;
+    const partBytes = batchNormPartBytes(layout);
+    this.localShare = { part0: arena.alloc(partBytes), stride: partBytes, parts: 1, index: 0 };
     this.workspaceMark = arena.mark();
     this.localMark = this.workspaceMark;
   }
@@ -131,20 +151,22 @@ export class Network {
     return this.pooled ? this.pooled.pool.size : 1;
   }
 
-  /** One training step over a batch: forward, loss, backward, Adam. */
-  async trainBatch(batch: BatchRef, step: SliceStep, adam: AdamSettings): Promise<BatchResult> {
-    const pooled = await this.poolFor(Math.ceil(batch.n / (this.threads?.workers ?? 1)), true, batch.n >= (this.threads?.workers ?? 1));
+  /** One training step over a batch: augmentation, forward, loss, backward, optimizer. */
+  async trainBatch(batch: BatchRef, step: StepSettings): Promise<BatchResult> {
+    const workers = this.threads?.workers ?? 1;
+    const pooled = await this.poolFor(Math.ceil(batch.n / workers), true, batch.n >= workers);
     const t = this.optimizerStep + 1;
+    this.paramsVersion++;
     if (!pooled) {
       const ws = this.localWorkspace(batch.n, true);
       this.gather(ws, batch, 0, batch.n);
       trainSlice(this.engine, this.layout, ws, batch.n, 0, step, this.norm);
-      adamRange(this.engine, this.layout, this.region, this.region.adamDescs, 0, this.layout.paramCount, t, adam);
+      optimizerRange(this.engine, this.layout, this.region, this.region.adamDescs, 0, this.layout.trainableCount, t, step.optimizer);
       this.optimizerStep = t;
       return this.collect([ws], [[0, batch.n]], batch);
     }
     const slices = P.splitBatch(batch.n, pooled.pool.size);
-    const ranges = P.splitRange(this.layout.paramCount, pooled.pool.size);
+    const ranges = P.splitRange(this.layout.trainableCount, pooled.pool.size);
     const c = this.ctrl();
     const f = new Float32Array(c.buffer, c.byteOffset, c.length);
     slices.forEach(([start, n], i) => {
@@ -154,19 +176,49 @@ export class Network {
       c[P.slot(i, P.S_RANGE_START)] = ranges[i][0];
       c[P.slot(i, P.S_RANGE_END)] = ranges[i][1];
     });
+    const o = step.optimizer;
+    const a = step.augmentation;
     c[P.N_TOTAL] = batch.n;
     c[P.STEP_SEED] = step.stepSeed | 0;
     c[P.ADAM_STEP] = t;
     f[P.GRAD_SCALE] = step.gradScale;
     f[P.SMOOTHING] = step.smoothing;
-    f[P.LR] = adam.learningRate;
-    f[P.BETA1] = adam.beta1;
-    f[P.BETA2] = adam.beta2;
-    f[P.EPSILON] = adam.epsilon;
-    f[P.WEIGHT_DECAY] = adam.weightDecay;
+    c[P.OPTIMIZER] = o.kind === 'sgd' ? 1 : 0;
+    f[P.LR] = o.learningRate;
+    f[P.BETA1] = o.beta1;
+    f[P.BETA2] = o.beta2;
+    f[P.EPSILON] = o.epsilon;
+    f[P.WEIGHT_DECAY] = o.weightDecay;
+    f[P.MOMENTUM] = o.momentum;
+    c[P.NESTEROV] = o.nesterov ? 1 : 0;
+    c[P.AUGMENT] = a ? 1 : 0;
+    if (a) {
+      c[P.AUG_SHIFT] = a.shift;
+      c[P.AUG_FLIP] = a.flip ? 1 : 0;
+      f[P.AUG_ERASE] = a.erase;
+      f[P.AUG_ERASE_MIN] = a.eraseArea[0];
+      f[P.AUG_ERASE_MAX] = a.eraseArea[1];
+    }
     await this.runPool(pooled, P.CMD_TRAIN);
     this.optimizerStep = t;
     return this.collect(pooled.ws, slices, batch);
+  }
+
+  /** Recomputes the folded batch-norm weights for inference if training changed the parameters. */
+  private refold(): void {
+    if (this.foldedVersion === this.paramsVersion || this.region.folded.size === 0) return;
+    const f32 = this.engine.f32;
+    for (const t of foldBatchNorm(this.layout, this.params())) {
+      const dst = this.region.folded.get(t.layer)!;
+      f32.set(t.w, dst.w >> 2);
+      f32.set(t.b, dst.b >> 2);
+    }
+    this.foldedVersion = this.paramsVersion;
+  }
+
+  /** Call after writing parameters directly (loading weights): inference refolds batch norm. */
+  paramsChanged(): void {
+    this.paramsVersion++;
   }
 
   /**
@@ -197,6 +249,7 @@ export class Network {
       }
     };
     const pooled = await this.poolFor(POOL_INFER_SLICE, false, n >= POOL_MIN_INFER);
+    this.refold();
     if (!pooled) {
       const ws = this.localWorkspace(Math.min(n, 256), false);
       for (let at = 0; at < n; at += ws.capacity) {
@@ -259,7 +312,7 @@ export class Network {
     slices.forEach(([start, n], i) => {
       for (let j = 0; j < n; j++) {
         lossSum += f32[(ws[i].losses >> 2) + j];
-        if (argmax(f32, (ws[i].logits >> 2) + j * classes, classes) === b.labels[b.order[b.from + start + j]]) correct++;
+        if (argmax(f32, (ws[i].trainLogits >> 2) + j * classes, classes) === b.labels[b.order[b.from + start + j]]) correct++;
       }
     });
     return { lossSum, correct };
@@ -270,7 +323,7 @@ export class Network {
     const ws = this.local;
     if (ws && ws.capacity >= capacity && (ws.training || !training)) return ws;
     this.arena.reset(this.localMark);
-    this.local = new Workspace(this.engine, this.layout, this.region, this.region.grads, this.arena, Math.max(capacity, ws?.capacity ?? 0), training || !!ws?.training);
+    this.local = new Workspace(this.engine, this.layout, this.region, this.region.grads, this.arena, Math.max(capacity, ws?.capacity ?? 0), training || !!ws?.training, this.localShare);
     return this.local;
   }
 
@@ -327,6 +380,10 @@ export class Network {
     const arena = this.arena;
     arena.reset(this.workspaceMark);
     const ctrl = this.ctrl();
+    const stride = batchNormPartBytes(this.layout);
+    const part0 = arena.alloc(stride * p.pool.size);
+    ctrl[P.BN_PART0] = part0;
+    ctrl[P.BN_STRIDE] = stride;
     p.ws = [];
     for (let i = 0; i < p.pool.size; i++) {
       const grads = i === 0 ? this.region.grads : arena.f32(this.layout.paramCount);
@@ -334,7 +391,7 @@ export class Network {
       const sub = new Arena(base);
       sub.alloc(64);
       sub.alloc(64);
-      p.ws.push(new Workspace(this.engine, this.layout, this.region, grads, sub, capacity, training));
+      p.ws.push(new Workspace(this.engine, this.layout, this.region, grads, sub, capacity, training, { part0, stride, parts: p.pool.size, index: i }));
       arena.reset(sub.mark());
       ctrl[P.slot(i, P.S_WS_BASE)] = base;
       ctrl[P.slot(i, P.S_CAPACITY)] = capacity;

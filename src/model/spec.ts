@@ -33,7 +33,31 @@ export interface FlattenLayer {
   type: 'flatten';
 }
 
-export type LayerSpec = ConvLayer | DenseLayer | ReluLayer | MaxPoolLayer | DropoutLayer | FlattenLayer;
+/**
+ * Batch normalisation over channels. Training uses the batch's statistics (over every thread's
+ * slice); inference uses running averages and is folded into the conv or dense layer before it.
+ */
+export interface BatchNormLayer {
+  type: 'batchnorm';
+  /** Weight of each new batch in the running statistics. Default 0.1 (PyTorch's convention). */
+  momentum?: number;
+  /** Added to the variance. Default 1e-5. */
+  epsilon?: number;
+}
+/** Global average pooling: one value per channel. */
+export interface GlobalAvgPoolLayer {
+  type: 'gap';
+}
+
+export type LayerSpec =
+  | ConvLayer
+  | DenseLayer
+  | ReluLayer
+  | MaxPoolLayer
+  | DropoutLayer
+  | FlattenLayer
+  | BatchNormLayer
+  | GlobalAvgPoolLayer;
 
 /** Names of the built-in architectures. */
 export type PresetName = 'mlp' | 'seed-cnn' | 'cnn';
@@ -123,8 +147,17 @@ export function validateLayers(layers: unknown): LayerSpec[] {
         return { type: 'dropout', rate: l.rate };
       case 'flatten':
         return { type: 'flatten' };
+      case 'batchnorm': {
+        const momentum = l.momentum ?? 0.1;
+        const epsilon = l.epsilon ?? 1e-5;
+        if (typeof momentum !== 'number' || !(momentum > 0 && momentum <= 1)) throw new GarmentError('E_MODEL_SPEC', `${where}: batchnorm momentum must be in (0, 1], got ${String(l.momentum)}`);
+        if (typeof epsilon !== 'number' || !(epsilon > 0 && epsilon < 1)) throw new GarmentError('E_MODEL_SPEC', `${where}: batchnorm epsilon must be in (0, 1), got ${String(l.epsilon)}`);
+        return { type: 'batchnorm', momentum, epsilon };
+      }
+      case 'gap':
+        return { type: 'gap' };
       default:
-        throw new GarmentError('E_MODEL_SPEC', `${where}: unknown layer type ${JSON.stringify(l.type)}; expected conv, dense, relu, maxpool, dropout or flatten`);
+        throw new GarmentError('E_MODEL_SPEC', `${where}: unknown layer type ${JSON.stringify(l.type)}; expected conv, dense, relu, maxpool, dropout, flatten, batchnorm or gap`);
     }
   });
 }

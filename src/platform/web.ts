@@ -1,23 +1,21 @@
-// Browsers, Deno/Bun without the node condition, and edge runtimes: everything through fetch.
-import { GarmentError } from '../errors.ts';
+// Browsers, and Deno/Bun/other hosts without the node condition: everything through fetch.
+import { fetchBytes, fetchPlatform } from './fetch.ts';
 import type { Platform } from './types.ts';
 import { createWebWorker } from './web-worker.ts';
 
-async function fetchBytes(url: string | URL): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    throw new GarmentError('E_DATA_NOT_FOUND', `could not fetch ${String(url)}: ${(e as Error).message}`, { cause: e });
-  }
-  if (!res.ok) throw new GarmentError('E_DATA_NOT_FOUND', `could not fetch ${String(url)}: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
+// Literal `new URL('./file', import.meta.url)` calls: bundlers (Vite, webpack, Parcel) find these
+// and ship the binaries with the app; a template string would hide them.
+const WASM_URLS: Record<string, () => URL> = {
+  'garment-simd.wasm': () => new URL('./garment-simd.wasm', import.meta.url),
+  'garment-simd-threads.wasm': () => new URL('./garment-simd-threads.wasm', import.meta.url),
+};
 
 export const platform: Platform = {
+  ...fetchPlatform,
   async loadWasm(fileName) {
-    const url = new URL(`./${fileName}`, import.meta.url);
-    // Streaming compilation needs the right MIME type; servers that send another one get the byte path.
+    const url = (WASM_URLS[fileName] ?? (() => new URL(`./${fileName}`, import.meta.url)))();
+    // Streaming compilation needs the application/wasm MIME type; a server that sends another
+    // one (or a file: URL in Deno) gets the byte path instead.
     if (typeof WebAssembly.compileStreaming === 'function') {
       try {
         return await WebAssembly.compileStreaming(fetch(url));
@@ -27,21 +25,6 @@ export const platform: Platform = {
     }
     return WebAssembly.compile((await fetchBytes(url)) as BufferSource);
   },
-  readFile: (path) => fetchBytes(path),
-  async fileExists(path) {
-    try {
-      const res = await fetch(path, { method: 'HEAD' });
-      return res.ok;
-    } catch {
-      return false;
-    }
-  },
-  async writeFileAtomic() {
-    throw new GarmentError('E_OPTION', 'this runtime has no file system to write to');
-  },
-  joinPath: (...parts) => parts.map((p, i) => (i === 0 ? p.replace(/\/+$/, '') : p.replace(/^\/+|\/+$/g, ''))).join('/'),
-  defaultCacheDir: () => undefined,
-  env: () => undefined,
   cores: () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1,
   createWorker: createWebWorker,
 };

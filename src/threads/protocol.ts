@@ -30,8 +30,20 @@ export const WEIGHT_DECAY = 13;
 export const SMOOTHING = 14;
 export const GRAD_SCALE = 15;
 
+export const OPTIMIZER = 16; // 0 Adam, 1 SGD
+export const MOMENTUM = 17; // f32
+export const NESTEROV = 18;
+export const AUGMENT = 19; // 1: augment training images
+export const AUG_SHIFT = 20;
+export const AUG_FLIP = 21;
+export const AUG_ERASE = 22; // f32
+export const AUG_ERASE_MIN = 23; // f32
+export const AUG_ERASE_MAX = 24; // f32
+export const BN_PART0 = 25; // byte offset of worker 0's batch-norm statistics block
+export const BN_STRIDE = 26; // bytes between workers' blocks
+
 /** Per-worker slots follow the header. */
-export const SLOT_BASE = 16;
+export const SLOT_BASE = 32;
 export const SLOT_WORDS = 8;
 export const S_START = 0; // first image of this worker's slice within the batch
 export const S_COUNT = 1; // images in the slice

@@ -4,7 +4,7 @@
 import { Arena } from '../engine/arena.ts';
 import { Engine } from '../engine/engine.ts';
 import { inferLayout, type Layout } from '../model/layout.ts';
-import { type ParamRegion, Workspace, adamRange } from '../model/plan.ts';
+import { type ParamRegion, Workspace, optimizerRange } from '../model/plan.ts';
 import type { LayerSpec } from '../model/spec.ts';
 import { inferSlice, trainSlice } from '../model/step.ts';
 import * as P from './protocol.ts';
@@ -88,7 +88,9 @@ async function start(init: WorkerInit, port: Port): Promise<void> {
         // The main thread already grew the memory and decided where this workspace goes.
         const arena = new Arena(slot(P.S_WS_BASE));
         descs = [arena.alloc(64), arena.alloc(64)];
-        ws = new Workspace(engine, layout, init.region, slot(P.S_GRADS), arena, slot(P.S_CAPACITY), slot(P.S_TRAINING) === 1);
+        ws = new Workspace(engine, layout, init.region, slot(P.S_GRADS), arena, slot(P.S_CAPACITY), slot(P.S_TRAINING) === 1, {
+          part0: c[P.BN_PART0], stride: c[P.BN_STRIDE], parts: init.workers, index: init.index,
+        });
       } else if (cmd === P.CMD_TRAIN && ws) {
         runTrain(engine, layout, init, ws, descs, c, ctrlF());
       } else if ((cmd === P.CMD_INFER_PROBS || cmd === P.CMD_INFER_LOSS) && ws) {
@@ -114,11 +116,14 @@ async function start(init: WorkerInit, port: Port): Promise<void> {
 function runTrain(engine: Engine, layout: Layout, init: WorkerInit, ws: Workspace, descs: [number, number], c: Int32Array, f: Float32Array): void {
   const me = init.index;
   const n = c[P.slot(me, P.S_COUNT)];
-  if (n > 0) {
-    trainSlice(engine, layout, ws, n, c[P.slot(me, P.S_START)], {
-      stepSeed: c[P.STEP_SEED], gradScale: f[P.GRAD_SCALE], smoothing: f[P.SMOOTHING],
-    }, init.norm);
-  }
+  const augmentation = c[P.AUGMENT]
+    ? { shift: c[P.AUG_SHIFT], flip: c[P.AUG_FLIP] === 1, erase: f[P.AUG_ERASE], eraseArea: [f[P.AUG_ERASE_MIN], f[P.AUG_ERASE_MAX]] as [number, number] }
+    : undefined;
+  // Every worker runs its slice, even an empty one, so all meet at the same batch-norm barriers.
+  trainSlice(engine, layout, ws, n, c[P.slot(me, P.S_START)], {
+    stepSeed: c[P.STEP_SEED], gradScale: f[P.GRAD_SCALE], smoothing: f[P.SMOOTHING], augmentation,
+    sync: () => P.barrier(c, init.workers),
+  }, init.norm);
   P.barrier(c, init.workers);
   // Reduce this worker's parameter range over every worker's gradients, in worker order, then
   // update it: the same sums, in the same order, whatever the range split.
@@ -129,8 +134,9 @@ function runTrain(engine: Engine, layout: Layout, init: WorkerInit, ws: Workspac
       if (c[P.slot(w, P.S_COUNT)] === 0) continue;
       engine.k.add_into(init.region.grads + a * 4, c[P.slot(w, P.S_GRADS)] + a * 4, b - a);
     }
-    adamRange(engine, layout, init.region, descs, a, b, c[P.ADAM_STEP], {
-      learningRate: f[P.LR], beta1: f[P.BETA1], beta2: f[P.BETA2], epsilon: f[P.EPSILON], weightDecay: f[P.WEIGHT_DECAY],
+    optimizerRange(engine, layout, init.region, descs, a, b, c[P.ADAM_STEP], {
+      kind: c[P.OPTIMIZER] === 1 ? 'sgd' : 'adam', learningRate: f[P.LR], beta1: f[P.BETA1], beta2: f[P.BETA2],
+      epsilon: f[P.EPSILON], weightDecay: f[P.WEIGHT_DECAY], momentum: f[P.MOMENTUM], nesterov: c[P.NESTEROV] === 1,
     });
   }
 }

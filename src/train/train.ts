@@ -1,9 +1,12 @@
-// The training loop: shuffle, batch, forward, loss, backward, Adam, progress, abort.
+// The training loop: split, shuffle, batch, schedule, step, progress, validation, early
+// stopping, abort.
 import { GarmentError } from '../errors.ts';
 import type { Network } from '../model/network.ts';
+import type { Augmentation, OptimizerSettings } from '../model/plan.ts';
 import { Rng, mix32 } from '../model/random.ts';
-import type { Dataset } from '../types.ts';
+import { IMAGE_PIXELS, type Dataset } from '../types.ts';
 import { evaluateNetwork } from './evaluate.ts';
+import { type Schedule, checkSchedule, learningRateAt } from './schedule.ts';
 import { checkDataset } from './validate.ts';
 
 /** Progress reported while training. */
@@ -19,6 +22,8 @@ export interface TrainProgress {
   accuracy: number;
   /** Training throughput over this epoch so far. */
   imagesPerSecond: number;
+  /** The learning rate of the last step. */
+  learningRate: number;
 }
 
 /** What one epoch achieved. */
@@ -30,11 +35,38 @@ export interface EpochSummary {
   validationAccuracy?: number;
   seconds: number;
   imagesPerSecond: number;
+  learningRate: number;
 }
 
 /** The learning curves of a training run, one entry per epoch. */
 export interface TrainHistory {
   epochs: EpochSummary[];
+  /** Set when early stopping ended the run: the epoch whose weights the model kept. */
+  bestEpoch?: number;
+  stoppedEarly?: boolean;
+}
+
+/** Data augmentation for training images; `true` picks shift 2 and flips. */
+export interface AugmentOptions {
+  /** Random translation by up to this many pixels (a crop of the zero-padded image). Default 2. */
+  shift?: number;
+  /** Random horizontal flips. Default true. */
+  flip?: boolean;
+  /** Probability of random erasing. Default 0. */
+  erase?: number;
+  /** Erased area range, as fractions of the image. Default [0.02, 0.25]. */
+  eraseArea?: [number, number];
+}
+
+export interface EarlyStoppingOptions {
+  /** Epochs without improvement before stopping. */
+  patience: number;
+  /** What must improve. Default 'loss' (validation loss). */
+  monitor?: 'loss' | 'accuracy';
+  /** Smallest change that counts as an improvement. Default 0. */
+  minDelta?: number;
+  /** Put back the best epoch's weights when stopping (and at the end). Default true. */
+  restoreBest?: boolean;
 }
 
 export interface TrainOptions {
@@ -42,21 +74,34 @@ export interface TrainOptions {
   epochs?: number;
   /** Images per optimizer step. Default 64. */
   batchSize?: number;
-  /** Adam's step size. Default 1e-3. */
+  /** Peak step size. Default 1e-3 (Adam) or 0.05 (SGD). */
   learningRate?: number;
-  /** Decoupled weight decay (AdamW); 0 gives plain Adam. Default 0. */
+  /** 'adam' (default; with weightDecay it is AdamW) or 'sgd' (with momentum). */
+  optimizer?: 'adam' | 'sgd';
+  /** Decoupled weight decay (AdamW; SGD: decoupled too). Applies to weights, not biases or batch-norm. Default 0. */
   weightDecay?: number;
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /** SGD momentum. Default 0.9. */
+  momentum?: number;
+  nesterov?: boolean;
+  /** Learning-rate schedule over the run. Default constant. */
+  schedule?: Schedule | Schedule['type'];
   /** Label smoothing in [0, 1). Default 0. */
   labelSmoothing?: number;
+  /** Augment training images (see AugmentOptions). Default off. */
+  augment?: boolean | AugmentOptions;
   /** Shuffle the training set each epoch. Default true. */
   shuffle?: boolean;
-  /** Seed for shuffling and dropout; defaults to the classifier's seed. */
+  /** Seed for shuffling, augmentation, dropout and the validation split; defaults to the classifier's seed. */
   seed?: number;
   /** Evaluated after every epoch; its loss and accuracy go into the history. */
   validation?: Dataset;
+  /** Hold out this fraction of the training data (seeded) as the validation set. */
+  validationSplit?: number;
+  /** Stop when the validation metric stops improving (needs validation or validationSplit). */
+  earlyStopping?: EarlyStoppingOptions;
   /** Called after each step at most every `progressInterval` ms, and after the last step of each epoch. */
   onProgress?: (p: TrainProgress) => void;
   /** Called once per epoch with its summary. */
@@ -69,14 +114,14 @@ export interface TrainOptions {
 interface Settings {
   epochs: number;
   batchSize: number;
-  learningRate: number;
-  weightDecay: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
+  optimizer: OptimizerSettings;
+  schedule: Schedule;
   labelSmoothing: number;
+  augmentation?: Augmentation;
   shuffle: boolean;
   progressInterval: number;
+  validationSplit: number;
+  earlyStopping?: Required<EarlyStoppingOptions>;
 }
 
 function num(v: unknown, name: string, def: number, ok: (x: number) => boolean, expect: string): number {
@@ -89,22 +134,67 @@ function num(v: unknown, name: string, def: number, ok: (x: number) => boolean, 
 
 const isPosInt = (max: number) => (x: number) => Number.isInteger(x) && x >= 1 && x <= max;
 
+function bool(v: unknown, name: string, def: boolean): boolean {
+  if (v === undefined) return def;
+  if (typeof v !== 'boolean') throw new GarmentError('E_OPTION', `train: ${name} must be true or false`);
+  return v;
+}
+
+function augmentation(v: unknown): Augmentation | undefined {
+  if (v === undefined || v === false) return undefined;
+  const o = (v === true ? {} : v) as AugmentOptions;
+  if (!o || typeof o !== 'object') throw new GarmentError('E_OPTION', 'train: augment must be true, false or { shift, flip, erase, eraseArea }');
+  const area = o.eraseArea ?? [0.02, 0.25];
+  if (!Array.isArray(area) || area.length !== 2 || !(area[0] > 0 && area[0] <= area[1] && area[1] <= 1)) {
+    throw new GarmentError('E_OPTION', 'train: augment.eraseArea must be [min, max] with 0 < min <= max <= 1');
+  }
+  return {
+    shift: num(o.shift, 'augment.shift', 2, (x) => Number.isInteger(x) && x >= 0 && x <= 8, 'an integer in 0..8'),
+    flip: bool(o.flip, 'augment.flip', true),
+    erase: num(o.erase, 'augment.erase', 0, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
+    eraseArea: [area[0], area[1]],
+  };
+}
+
 export function trainSettings(o: TrainOptions): Settings {
   if (o === null || typeof o !== 'object') throw new GarmentError('E_OPTION', 'train: options must be an object');
-  if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new GarmentError('E_OPTION', 'train: shuffle must be a boolean');
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new GarmentError('E_OPTION', 'train: onProgress must be a function');
-  if (o.onEpoch !== undefined && typeof o.onEpoch !== 'function') throw new GarmentError('E_OPTION', 'train: onEpoch must be a function');
+  for (const cb of ['onProgress', 'onEpoch'] as const) {
+    if (o[cb] !== undefined && typeof o[cb] !== 'function') throw new GarmentError('E_OPTION', `train: ${cb} must be a function`);
+  }
+  const kind = o.optimizer ?? 'adam';
+  if (kind !== 'adam' && kind !== 'sgd') throw new GarmentError('E_OPTION', `train: optimizer must be 'adam' or 'sgd', got ${String(o.optimizer)}`);
+  let earlyStopping: Required<EarlyStoppingOptions> | undefined;
+  if (o.earlyStopping !== undefined) {
+    const e = o.earlyStopping;
+    if (!e || typeof e !== 'object') throw new GarmentError('E_OPTION', 'train: earlyStopping must be { patience, monitor?, minDelta?, restoreBest? }');
+    if (e.monitor !== undefined && e.monitor !== 'loss' && e.monitor !== 'accuracy') throw new GarmentError('E_OPTION', `train: earlyStopping.monitor must be 'loss' or 'accuracy'`);
+    earlyStopping = {
+      patience: num(e.patience, 'earlyStopping.patience', NaN, isPosInt(100000), 'an integer >= 1'),
+      monitor: e.monitor ?? 'loss',
+      minDelta: num(e.minDelta, 'earlyStopping.minDelta', 0, (x) => x >= 0, 'a number >= 0'),
+      restoreBest: bool(e.restoreBest, 'earlyStopping.restoreBest', true),
+    };
+  }
   return {
     epochs: num(o.epochs, 'epochs', 1, isPosInt(100000), 'an integer >= 1'),
     batchSize: num(o.batchSize, 'batchSize', 64, isPosInt(65536), 'an integer in 1..65536'),
-    learningRate: num(o.learningRate, 'learningRate', 1e-3, (x) => x > 0 && x < 1e6, 'a positive number'),
-    weightDecay: num(o.weightDecay, 'weightDecay', 0, (x) => x >= 0 && x < 1e3, 'a number >= 0'),
-    beta1: num(o.beta1, 'beta1', 0.9, (x) => x >= 0 && x < 1, 'in [0, 1)'),
-    beta2: num(o.beta2, 'beta2', 0.999, (x) => x >= 0 && x < 1, 'in [0, 1)'),
-    epsilon: num(o.epsilon, 'epsilon', 1e-7, (x) => x > 0 && x < 1, 'in (0, 1)'),
+    optimizer: {
+      kind,
+      learningRate: num(o.learningRate, 'learningRate', kind === 'sgd' ? 0.05 : 1e-3, (x) => x > 0 && x < 1e6, 'a positive number'),
+      weightDecay: num(o.weightDecay, 'weightDecay', 0, (x) => x >= 0 && x < 1e3, 'a number >= 0'),
+      beta1: num(o.beta1, 'beta1', 0.9, (x) => x >= 0 && x < 1, 'in [0, 1)'),
+      beta2: num(o.beta2, 'beta2', 0.999, (x) => x >= 0 && x < 1, 'in [0, 1)'),
+      epsilon: num(o.epsilon, 'epsilon', 1e-7, (x) => x > 0 && x < 1, 'in (0, 1)'),
+      momentum: num(o.momentum, 'momentum', 0.9, (x) => x >= 0 && x < 1, 'in [0, 1)'),
+      nesterov: bool(o.nesterov, 'nesterov', false),
+    },
+    schedule: checkSchedule(o.schedule),
     labelSmoothing: num(o.labelSmoothing, 'labelSmoothing', 0, (x) => x >= 0 && x < 1, 'in [0, 1)'),
-    shuffle: o.shuffle ?? true,
+    augmentation: augmentation(o.augment),
+    shuffle: bool(o.shuffle, 'shuffle', true),
     progressInterval: num(o.progressInterval, 'progressInterval', 100, (x) => x >= 0, 'a number of milliseconds >= 0'),
+    validationSplit: num(o.validationSplit, 'validationSplit', 0, (x) => x >= 0 && x < 1, 'in [0, 1)'),
+    earlyStopping,
   };
 }
 
@@ -116,24 +206,58 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeou
 /** How often the loop yields, in ms: rare enough to cost nothing, often enough to stay responsive. */
 const YIELD_EVERY_MS = 25;
 
+/** Splits off a seeded random `fraction` of `ds` as a validation set. */
+function splitValidation(ds: Dataset, fraction: number, rng: Rng): { train: Dataset; validation: Dataset } {
+  const order = new Uint32Array(ds.count);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  rng.shuffle(order);
+  const nVal = Math.max(1, Math.round(ds.count * fraction));
+  if (nVal >= ds.count) throw new GarmentError('E_OPTION', `train: validationSplit ${fraction} leaves no training images out of ${ds.count}`);
+  const take = (idx: Uint32Array): Dataset => {
+    const images = new Uint8Array(idx.length * IMAGE_PIXELS);
+    const labels = new Uint8Array(idx.length);
+    idx.forEach((src, i) => {
+      images.set(ds.images.subarray(src * IMAGE_PIXELS, (src + 1) * IMAGE_PIXELS), i * IMAGE_PIXELS);
+      labels[i] = ds.labels[src];
+    });
+    return { images, labels, count: idx.length };
+  };
+  // Keep the training images in their original order; the epoch shuffle does the rest.
+  const trainIdx = order.subarray(nVal).slice().sort();
+  return { train: take(trainIdx), validation: take(order.subarray(0, nVal).slice().sort()) };
+}
+
 export async function trainNetwork(
   net: Network, data: Dataset, options: TrainOptions, seed: number, labels: readonly string[],
 ): Promise<TrainHistory> {
   const s = trainSettings(options ?? {});
   const classes = net.layout.classes;
-  const train = checkDataset(data, classes, 'training data');
-  const validation = options.validation === undefined ? undefined : checkDataset(options.validation, classes, 'validation data');
-  const runSeed = options.seed === undefined ? seed : num(options.seed, 'seed', 0, Number.isSafeInteger, 'an integer');
+  let train = checkDataset(data, classes, 'training data');
+  let validation = options.validation === undefined ? undefined : checkDataset(options.validation, classes, 'validation data');
+  const runSeed = options.seed === undefined ? seed : num(options.seed, 'seed', 0, (x) => Number.isSafeInteger(x) && x >= 0, 'a non-negative integer');
+  if (s.validationSplit > 0) {
+    if (validation) throw new GarmentError('E_OPTION', 'train: pass validation or validationSplit, not both');
+    ({ train, validation } = splitValidation(train, s.validationSplit, new Rng(runSeed, 3)));
+  }
+  if (s.earlyStopping && !validation) throw new GarmentError('E_OPTION', 'train: earlyStopping needs validation data or validationSplit');
   const signal = options.signal;
+  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean')) {
+    throw new GarmentError('E_OPTION', 'train: signal must be an AbortSignal');
+  }
   const rng = new Rng(runSeed, 2);
   const order = new Uint32Array(train.count);
   for (let i = 0; i < order.length; i++) order[i] = i;
   const stepsPerEpoch = Math.ceil(train.count / s.batchSize);
+  const totalSteps = stepsPerEpoch * s.epochs;
+  const cos = (x: number) => net.engine.k.cos64(x);
   const history: TrainHistory = { epochs: [] };
+  const es = s.earlyStopping;
+  let best = Infinity;
+  let bestParams: Float32Array | undefined;
+  let sinceBest = 0;
   let lastYield = now();
-  const adam = {
-    learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon, weightDecay: s.weightDecay,
-  };
+  let runStep = 0;
+  let lr = s.optimizer.learningRate;
   for (let epoch = 1; epoch <= s.epochs; epoch++) {
     if (s.shuffle) rng.shuffle(order);
     const t0 = now();
@@ -145,24 +269,26 @@ export async function trainNetwork(
       if (signal?.aborted) throw abortError(signal);
       const from = (step - 1) * s.batchSize;
       const n = Math.min(s.batchSize, train.count - from);
+      lr = learningRateAt(s.schedule, s.optimizer.learningRate, runStep++, totalSteps, cos);
       const result = await net.trainBatch(
         { images: train.images, labels: train.labels, order, from, n },
-        { stepSeed: mix32(runSeed, net.optimizerStep + 1), gradScale: Math.fround(1 / n), smoothing: s.labelSmoothing },
-        adam,
+        {
+          stepSeed: mix32(runSeed, net.optimizerStep + 1), gradScale: Math.fround(1 / n), smoothing: s.labelSmoothing,
+          augmentation: s.augmentation, optimizer: { ...s.optimizer, learningRate: lr },
+        },
       );
-      const batchLoss = result.lossSum;
-      correct += result.correct;
-      if (!Number.isFinite(batchLoss)) {
-        throw new GarmentError('E_DIVERGED', `training diverged at epoch ${epoch}, step ${step}: the loss is ${batchLoss}; lower the learning rate (now ${s.learningRate})`);
+      if (!Number.isFinite(result.lossSum)) {
+        throw new GarmentError('E_DIVERGED', `training diverged at epoch ${epoch}, step ${step}: the loss is ${result.lossSum}; lower the learning rate (now ${lr})`);
       }
-      lossSum += batchLoss;
+      correct += result.correct;
+      lossSum += result.lossSum;
       seen += n;
       const t = now();
       if (options.onProgress && (t - lastReport >= s.progressInterval || step === stepsPerEpoch)) {
         lastReport = t;
         options.onProgress({
           epoch, epochs: s.epochs, step, stepsPerEpoch, loss: lossSum / seen, accuracy: correct / seen,
-          imagesPerSecond: seen / Math.max(1e-9, (t - t0) / 1000),
+          imagesPerSecond: seen / Math.max(1e-9, (t - t0) / 1000), learningRate: lr,
         });
       }
       if (t - lastYield >= YIELD_EVERY_MS) {
@@ -172,7 +298,7 @@ export async function trainNetwork(
     }
     const seconds = (now() - t0) / 1000;
     const summary: EpochSummary = {
-      epoch, loss: lossSum / seen, accuracy: correct / seen, seconds, imagesPerSecond: seen / Math.max(1e-9, seconds),
+      epoch, loss: lossSum / seen, accuracy: correct / seen, seconds, imagesPerSecond: seen / Math.max(1e-9, seconds), learningRate: lr,
     };
     if (validation) {
       const r = await evaluateNetwork(net, validation, labels);
@@ -181,6 +307,22 @@ export async function trainNetwork(
     }
     history.epochs.push(summary);
     options.onEpoch?.(summary);
+    if (es) {
+      const score = es.monitor === 'loss' ? summary.validationLoss! : -summary.validationAccuracy!;
+      if (score < best - es.minDelta) {
+        best = score;
+        sinceBest = 0;
+        history.bestEpoch = epoch;
+        if (es.restoreBest) bestParams = net.params().slice();
+      } else if (++sinceBest >= es.patience) {
+        history.stoppedEarly = true;
+        break;
+      }
+    }
+  }
+  if (es?.restoreBest && bestParams && history.bestEpoch !== history.epochs.length) {
+    net.params().set(bestParams);
+    net.paramsChanged();
   }
   return history;
 }

@@ -1,0 +1,22 @@
+// The ONNX exporter: `garment-wasm/onnx` once the package ships it, else the built entry in dist,
+// else its source bundled on the spot (esbuild is a devDependency).
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export async function loadOnnxExporter() {
+  try {
+    return await import('garment-wasm/onnx');
+  } catch {
+    // not exported (yet)
+  }
+  const built = new URL('../../dist/node/onnx.js', import.meta.url);
+  if (existsSync(built)) return import(built.href);
+  const { build } = await import('esbuild');
+  const dir = fileURLToPath(new URL(`../../.tmp/bench-onnx-${process.pid}/`, import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  await build({
+    entryPoints: [fileURLToPath(new URL('../../src/onnx/index.ts', import.meta.url))],
+    outfile: `${dir}onnx.js`, bundle: true, format: 'esm', platform: 'node', target: 'es2022', logLevel: 'warning',
+  });
+  return import(pathToFileURL(`${dir}onnx.js`).href);
+}

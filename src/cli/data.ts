@@ -1,0 +1,148 @@
+/// <reference types="node" />
+// Where commands get their images: a Kaggle-style CSV, a Fashion-MNIST folder, $GARMENT_DATA or the
+// download cache (downloading into it on request), plus --limit and the seeded validation split.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { loadFashionMNIST, parseCsv, type Dataset } from '../index.ts';
+import { CliError } from './args.ts';
+import { line, readBytes, type Io } from './io.ts';
+import { StatusLine, bar, bytes, wantsLive } from './progress.ts';
+
+export interface DataOptions {
+  /** A folder with the four Fashion-MNIST IDX files. */
+  dir?: string;
+  /** A Kaggle-style CSV (label,pixel1..pixel784) used instead of Fashion-MNIST. */
+  csv?: string;
+  /** Download Fashion-MNIST into the cache if it is not found. */
+  download?: boolean;
+  /** Number of classes the labels may use (CSV). */
+  classes: number;
+}
+
+export interface LoadedData {
+  /** The training set (Fashion-MNIST's, or the CSV's rows when loading for training). */
+  train?: Dataset;
+  /** The test set (Fashion-MNIST's, or the CSV's rows when loading for evaluation). */
+  test?: Dataset;
+  /** Says where the data came from, for reports. */
+  source: string;
+}
+
+/** The cache folder the library downloads into (same rule as its Node platform leaf). */
+export function cacheDir(env: Record<string, string | undefined>): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'garment-wasm', 'fashion-mnist');
+}
+
+/** Loads the data a command needs; `role` says which set a CSV stands for. */
+export async function loadData(o: DataOptions, io: Io, role: 'train' | 'test'): Promise<LoadedData> {
+  if (o.csv !== undefined) {
+    if (o.dir !== undefined) throw new CliError('pass either --csv or --data, not both');
+    const set = parseCsv(readBytes(o.csv, 'CSV file'), { classes: o.classes });
+    return { [role]: set, source: `CSV ${o.csv}` };
+  }
+  if (o.dir !== undefined) {
+    const data = await loadFashionMNIST({ dir: o.dir });
+    return { ...data, source: `Fashion-MNIST in ${o.dir}` };
+  }
+  const progress = downloadProgress(io);
+  try {
+    const data = await loadFashionMNIST({ download: o.download, onProgress: progress.update, signal: io.signal });
+    progress.done();
+    return { ...data, source: 'Fashion-MNIST' };
+  } catch (e) {
+    progress.done();
+    if ((e as { code?: string }).code !== 'E_DATA_NOT_FOUND') throw e;
+    const env = io.env.GARMENT_DATA;
+    throw new CliError(
+      `Fashion-MNIST not found (${env ? `not in GARMENT_DATA=${env}` : 'GARMENT_DATA is not set'}, nor in the cache ` +
+        `${cacheDir(io.env)}): run 'garment-wasm download', add --download, or pass --data DIR or --csv FILE`,
+      { cause: e },
+    );
+  }
+}
+
+/** Progress of the (parallel) downloads: a live total on a terminal, one line per finished file otherwise. */
+export function downloadProgress(io: Io, force?: boolean) {
+  const status = new StatusLine(io.stderr, wantsLive(io.stderr, io.env, force));
+  const files = new Map<string, { loaded: number; total?: number }>();
+  const t0 = performance.now();
+  let finished = 0;
+  return {
+    files,
+    update(p: { file: string; loaded: number; total?: number }) {
+      const before = files.get(p.file);
+      files.set(p.file, { loaded: p.loaded, total: p.total });
+      if (p.total !== undefined && p.loaded === p.total && before?.loaded !== p.total) {
+        finished++;
+        if (!status.live) line(io.stderr, `downloaded ${p.file} (${bytes(p.total)})`);
+      }
+      if (!status.live) return;
+      let loaded = 0;
+      let total = 0;
+      let known = true;
+      for (const f of files.values()) {
+        loaded += f.loaded;
+        if (f.total === undefined) known = false;
+        else total += f.total;
+      }
+      const rate = loaded / Math.max(1e-3, (performance.now() - t0) / 1000);
+      const head = `downloading ${files.size} file${files.size === 1 ? '' : 's'} (${finished} done)`;
+      const amount = known ? `${bar(loaded / total)} ${bytes(loaded)} of ${bytes(total)}` : bytes(loaded);
+      status.draw(`${head} ${amount}  ${bytes(rate)}/s`);
+    },
+    done() {
+      status.clear();
+    },
+  };
+}
+
+/** The first `n` images of a set. */
+export function limit(set: Dataset, n: number | undefined): Dataset {
+  if (n === undefined || n >= set.count) return set;
+  return { images: set.images.subarray(0, n * 784), labels: set.labels.subarray(0, n), count: n };
+}
+
+/** mulberry32: a tiny seeded PRNG on integer operations, the same in every runtime. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Holds out round(fraction * count) images, picked by a seeded shuffle, as a validation set.
+ * Both parts keep the original order of their images.
+ */
+export function splitValidation(set: Dataset, fraction: number, seed: number): { train: Dataset; validation?: Dataset } {
+  const k = Math.round(set.count * fraction);
+  if (k === 0) return { train: set };
+  if (k >= set.count) throw new CliError(`--validation-split ${fraction} leaves no training images out of ${set.count}`);
+  const rand = random(seed ^ 0x5eed);
+  const order = new Uint32Array(set.count);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  const held = new Uint8Array(set.count);
+  for (let i = 0; i < k; i++) held[order[i]] = 1;
+  const pick = (want: number, n: number): Dataset => {
+    const images = new Uint8Array(n * 784);
+    const labels = new Uint8Array(n);
+    let o = 0;
+    for (let i = 0; i < set.count; i++) {
+      if (held[i] !== want) continue;
+      images.set(set.images.subarray(i * 784, (i + 1) * 784), o * 784);
+      labels[o++] = set.labels[i];
+    }
+    return { images, labels, count: n };
+  };
+  return { train: pick(0, set.count - k), validation: pick(1, k) };
+}

@@ -1,0 +1,18 @@
+// The one file of jpeg-js the CLI bundles (its decoder; the package's index also pulls the encoder).
+declare module 'jpeg-js/lib/decoder.js' {
+  interface DecodeOptions {
+    useTArray?: boolean;
+    formatAsRGBA?: boolean;
+    tolerantDecoding?: boolean;
+    maxResolutionInMP?: number;
+    maxMemoryUsageInMB?: number;
+  }
+  interface Decoded {
+    width: number;
+    height: number;
+    data: Uint8Array;
+    exifBuffer?: Uint8Array;
+  }
+  const jpeg: { decode(data: Uint8Array, options?: DecodeOptions): Decoded };
+  export default jpeg;
+}

@@ -10,6 +10,7 @@
 //                                dy * xhat; they are also this slice's dbeta and dgamma)
 //             -- every worker's sums are ready --
 //             bn_backward_apply (combine, then dx)
+// Each slice's statistics live in its block of a shared area (PART0 + slice * PART_STRIDE).
 //
 // Inference does not come here: batch norm is folded into the layer before it, or applied as a
 // per-channel affine (tensor_ops.channel_affine). Sums are accumulated in f32x4 over blocks of
@@ -39,6 +40,10 @@ const BN_EPS = 72; // f32
 const BN_MOMENTUM = 76; // f32: running = (1 - momentum) * running + momentum * batch
 const BN_FLAGS = 80;
 const BN_OUTPUT = 84; // the forward output (post-ReLU), read by the ReLU backward
+// Bytes from a slice's forward statistics to its backward ones. They must not share memory: a
+// fast worker may reach this layer's backward pass while a slow one still combines the forward
+// statistics.
+const BN_BACK = 88;
 
 export const BN_RELU: i32 = 1;
 /** FLAGS bit: this slice updates the running statistics (exactly one slice does). */
@@ -188,7 +193,7 @@ export function bn_forward_apply(d: usize): void {
  */
 export function bn_backward_stats(d: usize): void {
   const rows = f(d, BN_ROWS), C = f(d, BN_C), x = p(d, BN_X), dy = p(d, BN_DY);
-  const mean = p(d, BN_MEAN), invstd = p(d, BN_INVSTD), part = p(d, BN_PART);
+  const mean = p(d, BN_MEAN), invstd = p(d, BN_INVSTD), part = p(d, BN_PART) + <usize>f(d, BN_BACK);
   if (f(d, BN_FLAGS) & BN_RELU) {
     const yv = p(d, BN_OUTPUT);
     const count = rows * C;
@@ -229,7 +234,7 @@ export function bn_backward_stats(d: usize): void {
 export function bn_backward_apply(d: usize): void {
   const rows = f(d, BN_ROWS), C = f(d, BN_C), x = p(d, BN_X), dy = p(d, BN_DY), dx = p(d, BN_DX);
   const gamma = p(d, BN_GAMMA), mean = p(d, BN_MEAN), invstd = p(d, BN_INVSTD);
-  const part0 = p(d, BN_PART0), stride = <usize>f(d, BN_PART_STRIDE), parts = f(d, BN_PARTS);
+  const part0 = p(d, BN_PART0) + <usize>f(d, BN_BACK), stride = <usize>f(d, BN_PART_STRIDE), parts = f(d, BN_PARTS);
   if (!dx) return;
   // Per channel: dx = k1 * dy - k2 - k3 * xhat, with the totals combined in slice order.
   for (let c = 0; c < C; c++) {

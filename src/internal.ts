@@ -37,3 +37,5 @@ export { presetLayers, validateLayers } from './model/spec.ts';
 export { Rng, mix32 } from './model/random.ts';
 export { toPixels } from './input.ts';
 export { networkOf } from './classifier.ts';
+export { learningRateAt, checkSchedule } from './train/schedule.ts';
+export { foldBatchNorm } from './model/fold.ts';

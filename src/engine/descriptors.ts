@@ -24,9 +24,9 @@ export const ADAM_DESC = {
 } as const;
 
 export const BN_DESC = {
-  bytes: 88, ROWS: 0, C: 4, X: 8, Y: 12, DY: 16, DX: 20, GAMMA: 24, BETA: 28, DGAMMA: 32, DBETA: 36,
+  bytes: 92, ROWS: 0, C: 4, X: 8, Y: 12, DY: 16, DX: 20, GAMMA: 24, BETA: 28, DGAMMA: 32, DBETA: 36,
   RMEAN: 40, RVAR: 44, MEAN: 48, INVSTD: 52, PART: 56, PART0: 60, PART_STRIDE: 64, PARTS: 68, EPS: 72,
-  MOMENTUM: 76, FLAGS: 80, OUTPUT: 84,
+  MOMENTUM: 76, FLAGS: 80, OUTPUT: 84, BACK: 88,
 } as const;
 export const BN_RELU = 1;
 export const BN_UPDATE_RUNNING = 2;

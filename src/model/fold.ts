@@ -31,7 +31,7 @@ export function foldBatchNorm(layout: Layout, params: Float32Array): FoldedTenso
       // Weights are [..., out]: the output channel is the fastest axis.
       for (let i = 0; i < W.length; i++) w[i] = W[i] * scale[i % C];
       const b = new Float32Array(C);
-      for (let c = 0; c < C; c++) b[c] = (at(into.bias, c) - at(l.runningMean, c)) * scale[c] + at(l.beta, c);
+      for (let c = 0; c < C; c++) b[c] = ((into.bias ? at(into.bias, c) : 0) - at(l.runningMean, c)) * scale[c] + at(l.beta, c);
       out.push({ layer: l.index, w, b });
     } else {
       const w = new Float32Array(C);

@@ -76,14 +76,14 @@ export function inferLayout(layers: LayerSpec[], input: Shape, classes: number):
         info.output = { h, w, c: spec.filters };
         const fanIn = spec.kernel * spec.kernel * shape.c;
         weights.push((info.weight = param(`${index}.weight`, [spec.kernel, spec.kernel, shape.c, spec.filters], 'he', fanIn)));
-        free.push((info.bias = param(`${index}.bias`, [spec.filters], 'zeros')));
+        if (spec.bias !== false) free.push((info.bias = param(`${index}.bias`, [spec.filters], 'zeros')));
         break;
       }
       case 'dense': {
         const fanIn = size(shape);
         info.output = { h: 1, w: 1, c: spec.units };
         weights.push((info.weight = param(`${index}.weight`, [fanIn, spec.units], 'he', fanIn)));
-        free.push((info.bias = param(`${index}.bias`, [spec.units], 'zeros')));
+        if (spec.bias !== false) free.push((info.bias = param(`${index}.bias`, [spec.units], 'zeros')));
         break;
       }
       case 'batchnorm': {

@@ -51,7 +51,7 @@ export function allocParams(arena: Arena, layout: Layout): ParamRegion {
     if (l.spec.type !== 'batchnorm') continue;
     const into = targets.get(l.index);
     // Folded into the layer before: a copy of its weights and bias; standalone: scale and shift.
-    folded.set(l.index, into ? { w: arena.f32(into.weight!.size), b: arena.f32(into.bias!.size) } : { w: arena.f32(l.input.c), b: arena.f32(l.input.c) });
+    folded.set(l.index, into ? { w: arena.f32(into.weight!.size), b: arena.f32(l.input.c) } : { w: arena.f32(l.input.c), b: arena.f32(l.input.c) });
   }
   return { params, grads, m, v, adamDescs, folded };
 }
@@ -65,10 +65,13 @@ export interface BatchNormShare {
   index: number;
 }
 
-/** Bytes of one worker's partial-statistics block for `layout` (f64 count + 2C per batch-norm layer). */
+/** Bytes of one batch-norm layer's statistics, forward or backward (f64 count + 2C). */
+const bnPartBytes = (c: number) => Math.ceil((8 + 16 * c) / 64) * 64;
+
+/** Bytes of one worker's partial-statistics block for `layout`: forward and backward per batch-norm layer. */
 export function batchNormPartBytes(layout: Layout): number {
   let bytes = 0;
-  for (const l of layout.layers) if (l.spec.type === 'batchnorm') bytes += Math.ceil((8 + 16 * l.input.c) / 64) * 64;
+  for (const l of layout.layers) if (l.spec.type === 'batchnorm') bytes += 2 * bnPartBytes(l.input.c);
   return bytes;
 }
 
@@ -260,8 +263,9 @@ export class Workspace {
           MEAN: stats, INVSTD: stats + C * 4, PART: share.part0 + share.index * share.stride + partOffset,
           PART0: share.part0 + partOffset, PART_STRIDE: share.stride, PARTS: share.parts, EPS: spec.epsilon,
           MOMENTUM: spec.momentum, FLAGS: (s.relu ? BN_RELU : 0) | (share.index === 0 ? BN_UPDATE_RUNNING : 0), OUTPUT: s.out,
+          BACK: bnPartBytes(C),
         }, ['EPS', 'MOMENTUM']);
-        partOffset += Math.ceil((8 + 16 * C) / 64) * 64;
+        partOffset += 2 * bnPartBytes(C);
       }
     }
     if (training) writeDesc(mem, this.augDesc, AUG_DESC, { PIXELS: this.pixels, TMP: augTmp });

@@ -9,11 +9,15 @@ export interface ConvLayer {
   kernel: number;
   /** 'same' keeps height and width (odd kernels only); 'valid' shrinks them by kernel - 1. Default 'same'. */
   padding?: 'same' | 'valid';
+  /** Whether the layer adds a bias. Default true; set false before batch norm, whose shift replaces it. */
+  bias?: boolean;
 }
 /** A fully connected layer; flattens its input (NHWC order) first. */
 export interface DenseLayer {
   type: 'dense';
   units: number;
+  /** Whether the layer adds a bias. Default true. */
+  bias?: boolean;
 }
 export interface ReluLayer {
   type: 'relu';
@@ -115,6 +119,12 @@ function isInt(v: unknown, lo: number, hi: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
 }
 
+function biasOption(bias: unknown, where: string): { bias?: false } {
+  if (bias === undefined || bias === true) return {};
+  if (bias === false) return { bias: false };
+  throw new GarmentError('E_MODEL_SPEC', `${where}: bias must be true or false, got ${String(bias)}`);
+}
+
 /** Checks a layer list from an untrusted source and returns a clean copy (unknown keys dropped). */
 export function validateLayers(layers: unknown): LayerSpec[] {
   if (!Array.isArray(layers) || layers.length === 0) {
@@ -132,11 +142,11 @@ export function validateLayers(layers: unknown): LayerSpec[] {
         const padding = l.padding ?? 'same';
         if (padding !== 'same' && padding !== 'valid') throw new GarmentError('E_MODEL_SPEC', `${where}: conv padding must be 'same' or 'valid', got ${String(l.padding)}`);
         if (padding === 'same' && l.kernel % 2 === 0) throw new GarmentError('E_MODEL_SPEC', `${where}: 'same' padding needs an odd kernel, got ${l.kernel}`);
-        return { type: 'conv', filters: l.filters, kernel: l.kernel, padding };
+        return { type: 'conv', filters: l.filters, kernel: l.kernel, padding, ...biasOption(l.bias, where) };
       }
       case 'dense':
         if (!isInt(l.units, 1, MAX_UNITS)) throw new GarmentError('E_MODEL_SPEC', `${where}: dense units must be an integer in 1..${MAX_UNITS}, got ${String(l.units)}`);
-        return { type: 'dense', units: l.units };
+        return { type: 'dense', units: l.units, ...biasOption(l.bias, where) };
       case 'relu':
         return { type: 'relu' };
       case 'maxpool':

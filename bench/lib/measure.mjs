@@ -1,0 +1,73 @@
+// Interleaved measurement: every contender of a group runs a short burst in turn, round after
+// round (the starting contender rotates), so a change in the machine's speed hits all of them
+// alike; each contender's figure is the median over rounds, and ratios are medians of per-round
+// ratios. Contenders too slow for rounds are timed over a fixed number of steps, or estimated.
+import { median, spread } from './stats.mjs';
+
+export const SLOW = {
+  /** A step longer than this does not go into rounds: it is timed over FIXED_STEPS steps. */
+  roundStepSeconds: 1.5,
+  /** Warm-up is skipped for steps longer than this (one step is warm-up enough). */
+  warmupSkipSeconds: 5,
+  fixedSteps: 1,
+  /**
+   * A step predicted longer than this (from the same contender's rate at the previous, smaller
+   * batch) is not run at all: its rate is that measured rate, marked as an estimate.
+   */
+  estimateSeconds: 45,
+};
+
+/**
+ * contenders: [{ name, unitsPerStep, run(steps) -> seconds, predictedStep?: seconds }]
+ * Returns { [name]: { rate, rounds: [rates], method, steps, stepSeconds, spread } } where rate is
+ * units per second.
+ */
+export async function measureGroup(contenders, { rounds, roundSeconds, log = () => {} }) {
+  const results = {};
+  const live = [];
+  for (const c of contenders) {
+    if (c.predictedStep !== undefined && c.predictedStep > SLOW.estimateSeconds) {
+      results[c.name] = { rate: c.unitsPerStep / c.predictedStep, rounds: [], method: 'estimated', predictedStep: c.predictedStep };
+      log(`  ${c.name}: estimated (a step would take ~${c.predictedStep.toFixed(0)} s)`);
+      continue;
+    }
+    // Warm-up: one step (JIT, thread pools, caches), unless a step is known to be long.
+    let first;
+    if (!(c.predictedStep > SLOW.warmupSkipSeconds)) first = await c.run(1);
+    if (first === undefined || first > SLOW.roundStepSeconds) {
+      const steps = SLOW.fixedSteps;
+      const seconds = first !== undefined && first > SLOW.warmupSkipSeconds && steps === 1 ? first : await c.run(steps);
+      results[c.name] = { rate: (steps * c.unitsPerStep) / seconds, rounds: [], method: 'fixed-steps', steps, stepSeconds: seconds / steps };
+      log(`  ${c.name}: ${steps} step(s) in ${seconds.toFixed(1)} s`);
+      continue;
+    }
+    // Steps per burst: about roundSeconds of work, calibrated on a second short run.
+    const probe = Math.max(1, Math.round((roundSeconds / 4) / first));
+    const t = await c.run(probe);
+    const steps = Math.max(1, Math.round((roundSeconds * probe) / t));
+    live.push({ c, steps, rates: [] });
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < live.length; i++) {
+      const l = live[(i + r) % live.length];
+      const seconds = await l.c.run(l.steps);
+      l.rates.push((l.steps * l.c.unitsPerStep) / seconds);
+    }
+  }
+  for (const l of live) {
+    results[l.c.name] = {
+      rate: median(l.rates), rounds: l.rates, method: 'rounds', steps: l.steps, spread: spread(l.rates),
+      stepSeconds: l.c.unitsPerStep / median(l.rates),
+    };
+  }
+  return results;
+}
+
+/** a / b as the median of per-round ratios when both ran in rounds, else the ratio of rates. */
+export function ratio(a, b) {
+  if (!a || !b || !(a.rate > 0) || !(b.rate > 0)) return undefined;
+  if (a.method === 'rounds' && b.method === 'rounds' && a.rounds.length === b.rounds.length) {
+    return { value: median(a.rounds.map((x, i) => x / b.rounds[i])), estimated: false };
+  }
+  return { value: a.rate / b.rate, estimated: a.method === 'estimated' || b.method === 'estimated' };
+}

@@ -1,8 +1,11 @@
 // Convolution forward, stride 1, square kernel, zero padding: Y = conv(X, W) + bias (then ReLU).
-// NHWC in and out, weights K x K x C x F. im2col into SCRATCH in row chunks, each chunk one GEMM,
-// so the patch matrix never has to exist whole. Y may not alias X.
+// NHWC in and out, weights K x K x C x F. 3x3 kernels over enough channels go through Winograd
+// F(2x2, 3x3) (conv2d_winograd.ts); the rest through im2col into SCRATCH in row chunks, each chunk
+// one GEMM, so the patch matrix never has to exist whole. Y may not alias X. The path depends on
+// the layer's shape only, never on the batch.
 import { gemmRun, GEMM_RELU } from './gemm';
 import { im2col } from './im2col';
+import { useWinograd, winogradConv, winogradScratchBytes } from './conv2d_winograd';
 import {
   CV_N, CV_H, CV_W, CV_C, CV_F, CV_K, CV_PAD, CV_HO, CV_WO, CV_X, CV_WGT, CV_BIAS, CV_Y,
   CV_SCRATCH, CV_SCRATCH_BYTES, CV_FLAGS, CONV_RELU, field, ptr, rowsThatFit,
@@ -16,6 +19,10 @@ export function conv2d_forward(d: usize): void {
   const x = ptr(d, CV_X), w = ptr(d, CV_WGT), bias = ptr(d, CV_BIAS), y = ptr(d, CV_Y);
   const scratch = ptr(d, CV_SCRATCH);
   const flags = (field(d, CV_FLAGS) & CONV_RELU) != 0 ? GEMM_RELU : 0;
+  if (useWinograd(K, C, F) && field(d, CV_SCRATCH_BYTES) >= winogradScratchBytes(C, F, 1)) {
+    winogradConv(x, N, H, W, C, w, F, pad, Ho, Wo, bias, y, flags != 0, scratch, field(d, CV_SCRATCH_BYTES));
+    return;
+  }
   const rowFloats = K * K * C;
   const chunk = rowsThatFit(field(d, CV_SCRATCH_BYTES), rowFloats);
   const total = N * Ho * Wo;

@@ -21,8 +21,16 @@ const { values: a } = parseArgs({
     out: { type: 'string' },
     dtype: { type: 'string', default: 'f32' },
     quiet: { type: 'boolean', default: false },
+    optimizer: { type: 'string', default: 'adam' },
+    'weight-decay': { type: 'string', default: '0' },
+    'label-smoothing': { type: 'string', default: '0' },
+    schedule: { type: 'string', default: 'constant' },
+    augment: { type: 'string' },
+    layers: { type: 'string' },
   },
 });
+// --augment shift,flip,erase  e.g. "2,1,0.5"
+const augment = a.augment ? (([shift, flip, erase]) => ({ shift: Number(shift), flip: flip === '1', erase: Number(erase ?? 0) }))(a.augment.split(',')) : false;
 
 const dir = findDataDir();
 const data = await loadFashionMNIST(dir ? { dir } : {});
@@ -31,13 +39,19 @@ if (a.limit) {
   const n = Math.min(Number(a.limit), trainSet.count);
   trainSet = { images: trainSet.images.subarray(0, n * 784), labels: trainSet.labels.subarray(0, n), count: n };
 }
-const clf = await createClassifier({ model: a.model, seed: Number(a.seed), threads: a.threads === 'auto' ? 'auto' : Number(a.threads) });
-console.log(`${a.model}: ${clf.parameterCount} parameters, ${trainSet.count} training images, ${a.epochs} epochs`);
+const model = a.layers ? JSON.parse(a.layers) : a.model;
+const clf = await createClassifier({ model, seed: Number(a.seed), threads: a.threads === 'auto' ? 'auto' : Number(a.threads) });
+console.log(`${a.layers ? 'custom' : a.model}: ${clf.parameterCount} parameters, ${trainSet.count} training images, ${a.epochs} epochs, ${clf.threads} threads requested ${a.threads}`);
 const t0 = performance.now();
 const history = await clf.train(trainSet, {
   epochs: Number(a.epochs),
   batchSize: Number(a['batch-size']),
   learningRate: Number(a['learning-rate']),
+  optimizer: a.optimizer,
+  weightDecay: Number(a['weight-decay']),
+  labelSmoothing: Number(a['label-smoothing']),
+  schedule: a.schedule,
+  augment,
   validation: data.test,
   onEpoch: (e) =>
     console.log(

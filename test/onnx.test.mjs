@@ -116,6 +116,28 @@ test('custom layers: 5x5 valid and 3x3 same convs, ReLU after pooling, dropout, 
   clf.dispose();
 });
 
+test('batch norm (after conv, on the input, after dense), conv and dense without bias, global average pooling', async () => {
+  const clf = await trained([
+    { type: 'batchnorm' },
+    { type: 'conv', filters: 8, kernel: 3, padding: 'same', bias: false },
+    { type: 'batchnorm', momentum: 0.3 },
+    { type: 'relu' },
+    { type: 'maxpool' },
+    { type: 'conv', filters: 16, kernel: 5, padding: 'valid' },
+    { type: 'relu' },
+    { type: 'gap' },
+    { type: 'dense', units: 32, bias: false },
+    { type: 'batchnorm', epsilon: 1e-3 },
+    { type: 'relu' },
+    { type: 'dense', units: 10 },
+  ]);
+  await expectSameLogits(clf, 'batchnorm + gap');
+  const ops = decodeModel(await toONNX(clf)).graph.nodes.map((n) => n.op);
+  assert.equal(ops.filter((o) => o === 'BatchNormalization').length, 3);
+  assert.ok(ops.includes('GlobalAveragePool'));
+  clf.dispose();
+});
+
 test("a weight file's own normalisation (scale and shift) is in the graph", async () => {
   const src = await trained('mlp');
   const { decodeWeights } = await import('../dist/node/internal.js');

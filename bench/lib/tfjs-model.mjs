@@ -19,13 +19,13 @@ export function buildModel(tf, file) {
   layers.forEach((spec, index) => {
     switch (spec.type) {
       case 'conv':
-        add(tf.layers.conv2d({ ...inputShape(), filters: spec.filters, kernelSize: spec.kernel, padding: spec.padding ?? 'same', useBias: true }), index);
+        add(tf.layers.conv2d({ ...inputShape(), filters: spec.filters, kernelSize: spec.kernel, padding: spec.padding ?? 'same', useBias: spec.bias !== false }), index);
         break;
       case 'dense':
         if (!flat) add(tf.layers.flatten(inputShape()));
         flat = true;
         first = false;
-        add(tf.layers.dense({ units: spec.units, useBias: true }), index);
+        add(tf.layers.dense({ units: spec.units, useBias: spec.bias !== false }), index);
         break;
       case 'relu':
         add(tf.layers.reLU(inputShape()));
@@ -40,14 +40,23 @@ export function buildModel(tf, file) {
         add(tf.layers.flatten(inputShape()));
         flat = true;
         break;
+      case 'batchnorm':
+        // TF.js's momentum is the weight of the old average; garment-wasm's (PyTorch's) the new batch's.
+        add(tf.layers.batchNormalization({ ...inputShape(), axis: -1, epsilon: spec.epsilon ?? 1e-5, momentum: 1 - (spec.momentum ?? 0.1) }), index);
+        break;
+      case 'gap':
+        add(tf.layers.globalAveragePooling2d(inputShape()));
+        flat = true;
+        break;
       default:
         throw new Error(`TF.js model: no mapping for layer type ${spec.type}`);
     }
     first = false;
   });
+  const names = { conv: ['weight', 'bias'], dense: ['weight', 'bias'], batchnorm: ['gamma', 'beta', 'running_mean', 'running_var'] };
   for (const [layer, index] of pending) {
-    const w = byName.get(`${index}.weight`), b = byName.get(`${index}.bias`);
-    layer.setWeights([tf.tensor(w.data, w.shape), tf.tensor(b.data, b.shape)]);
+    const ts = names[layers[index].type].map((n) => byName.get(`${index}.${n}`)).filter(Boolean);
+    layer.setWeights(ts.map((t) => tf.tensor(t.data, t.shape)));
   }
   return model;
 }

@@ -78,6 +78,12 @@ export function batchNormPartBytes(layout: Layout): number {
 /** Target size of one im2col chunk: it and the GEMM's B strip stay in L2. */
 const CHUNK_BYTES = 256 * 1024;
 
+/** Mirrors assembly/conv2d_winograd.ts: which convolutions take the Winograd path. */
+const useWinograd = (K: number, C: number, F: number) => K === 3 && C >= 8 && C % 4 === 0 && F % 4 === 0;
+/** Tiles per Winograd GEMM chunk. */
+const WINOGRAD_TILES = 64;
+const winogradBytes = (C: number, F: number) => 16 * C * F * 4 + 16 * WINOGRAD_TILES * (C + F) * 4;
+
 type Kind = 'conv' | 'dense' | 'relu' | 'maxpool' | 'dropout' | 'bn' | 'affine' | 'gap' | 'alias';
 
 interface Step {
@@ -197,7 +203,11 @@ export class Workspace {
         const K = l.spec.kernel, C = l.input.c, F = l.output.c;
         const rowFwd = K * K * C * 4, rowBwd = K * K * F * 4;
         scratchBytes = Math.max(scratchBytes, Math.max(16, Math.floor(CHUNK_BYTES / rowFwd)) * rowFwd);
-        if (training) scratchBytes = Math.max(scratchBytes, K * K * C * F * 4 + Math.max(16, Math.floor(CHUNK_BYTES / rowBwd)) * rowBwd);
+        if (useWinograd(K, C, F)) scratchBytes = Math.max(scratchBytes, winogradBytes(C, F));
+        if (training) {
+          scratchBytes = Math.max(scratchBytes, K * K * C * F * 4 + Math.max(16, Math.floor(CHUNK_BYTES / rowBwd)) * rowBwd);
+          if (useWinograd(K, F, C)) scratchBytes = Math.max(scratchBytes, K * K * C * F * 4 + winogradBytes(F, C));
+        }
         s.desc = arena.alloc(CONV_DESC.bytes);
       } else if (s.kind === 'dense') {
         if (training) scratchBytes = Math.max(scratchBytes, size(l.input) * l.output.c * 4);

@@ -6,11 +6,13 @@
 // ONNX's Conv and MaxPool are NCHW: the graph transposes to NCHW before the first one, and back
 // to NHWC before flattening, so dense weights ([in, out], rows in NHWC order) apply unchanged.
 // Conv weights are stored HWIO ([K, K, C, F]) and become OIHW ([F, C, K, K]). Dropout is the
-// identity at inference and is left out. Outputs: `logits` [N, classes] and, unless turned off,
+// identity at inference and is left out. Batch norm is a BatchNormalization node with the running
+// statistics (onnxruntime folds it into the conv before it, as the library does); global
+// average pooling is GlobalAveragePool. Outputs: `logits` [N, classes] and, unless turned off,
 // `probabilities` (Softmax over the classes).
 import { GarmentError } from '../errors.ts';
 import type { WeightFile } from '../io/weights.ts';
-import { type Layout, inferLayout } from '../model/layout.ts';
+import { type Layout, type ParamInfo, inferLayout } from '../model/layout.ts';
 import { type LayerSpec, validateLayers } from '../model/spec.ts';
 import type { Initializer, Model, Node } from './schema.ts';
 
@@ -107,22 +109,34 @@ export function buildGraph(file: WeightFile, options: GraphOptions): Model {
         const { c } = info.input;
         const w = hwioToOihw(params.get(info.weight!.name)!, s.kernel, c, s.filters);
         const pad = s.padding === 'valid' ? 0 : (s.kernel - 1) / 2;
-        emit('Conv', `${at}.conv`, [
-          x,
-          constant(info.weight!.name, [s.filters, c, s.kernel, s.kernel], w),
-          constant(info.bias!.name, [s.filters], params.get(info.bias!.name)!),
-        ], { kernel_shape: [s.kernel, s.kernel], pads: [pad, pad, pad, pad], strides: [1, 1], dilations: [1, 1], group: 1 });
+        const inputs = [x, constant(info.weight!.name, [s.filters, c, s.kernel, s.kernel], w)];
+        if (info.bias) inputs.push(constant(info.bias.name, [s.filters], params.get(info.bias.name)!));
+        emit('Conv', `${at}.conv`, inputs, {
+          kernel_shape: [s.kernel, s.kernel], pads: [pad, pad, pad, pad], strides: [1, 1], dilations: [1, 1], group: 1,
+        });
         break;
       }
       case 'dense': {
         toFlat(at);
-        emit('Gemm', `${at}.dense`, [
-          x,
-          constant(info.weight!.name, info.weight!.shape, params.get(info.weight!.name)!),
-          constant(info.bias!.name, info.bias!.shape, params.get(info.bias!.name)!),
-        ], { alpha: { float: 1 }, beta: { float: 1 }, transA: 0, transB: 0 });
+        const inputs = [x, constant(info.weight!.name, info.weight!.shape, params.get(info.weight!.name)!)];
+        if (info.bias) inputs.push(constant(info.bias.name, info.bias.shape, params.get(info.bias.name)!));
+        emit('Gemm', `${at}.dense`, inputs, { alpha: { float: 1 }, beta: { float: 1 }, transA: 0, transB: 0 });
         break;
       }
+      case 'batchnorm': {
+        // Channels are axis 1 both in NCHW and in a flat [N, features] tensor.
+        if (format === 'nhwc') toNchw(at);
+        const c = info.input.c;
+        const p = (t: ParamInfo | undefined) => constant(t!.name, [c], params.get(t!.name)!);
+        emit('BatchNormalization', `${at}.batchnorm`, [x, p(info.gamma), p(info.beta), p(info.runningMean), p(info.runningVar)], {
+          epsilon: { float: s.epsilon ?? 1e-5 }, momentum: { float: 1 - (s.momentum ?? 0.1) },
+        });
+        break;
+      }
+      case 'gap':
+        toNchw(at);
+        emit('GlobalAveragePool', `${at}.gap`, [x]);
+        break;
       case 'relu':
         emit('Relu', `${at}.relu`, [x]);
         break;

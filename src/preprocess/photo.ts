@@ -1,7 +1,11 @@
 // Photos to Fashion-MNIST images, the way the dataset itself was made (Xiao, Rasul, Vollgraf 2017,
-// section 2): trim the background (the colour of the corners), fit the longest edge to 28, centre
-// on a 28x28 canvas, negate so the garment is light on black, 8-bit gray. Then a contrast stretch:
-// the background is 0 and the brightest pixel 255.
+// section 2): trim the background (the colour of the corners), fit the longest edge to 28 (area
+// averaging), sharpen (a Gaussian unsharp mask), centre on a 28x28 canvas, negate so the garment is
+// light on black, 8-bit gray. Plus a contrast stretch: the background is 0, the brightest pixel 255.
+//
+// Measured with the bundled model on photo-like versions of test images 6000..9999 (upscaled
+// bilinearly, padded, tinted, noisy; test/preprocess.test.mjs): accuracy 0.890 without sharpening,
+// 0.903 with half strength (chosen), 0.905 with full strength, which costs on clean 28x28 input.
 //
 // Integers only (or doubles holding exact integers, divided with exact floor division), so every
 // runtime gives the same pixels.
@@ -76,7 +80,7 @@ export function preprocessWithInfo(image: RawImage, what = 'image'): { pixels: U
     }
   }
   const sums = fitToCanvas(v, box.width, box.height, IMAGE_SIDE);
-  return { pixels: stretch(sums), info };
+  return { pixels: sharpen(stretch(sums)), info };
 }
 
 function checkImage(image: RawImage, what: string): { width: number; height: number; channels: number } {
@@ -198,6 +202,31 @@ export function floorDiv(a: number, b: number): number {
   if (q * b > a) q--;
   else if ((q + 1) * b <= a) q++;
   return q;
+}
+
+/** Unsharp-mask strength: the image plus SHARPEN_NUM / SHARPEN_DEN of (image - its 3x3 Gaussian blur). */
+const SHARPEN_NUM = 1;
+const SHARPEN_DEN = 2;
+
+/**
+ * The paper's sharpening step (a Gaussian unsharp mask), in integers: blur with the 3x3 binomial
+ * kernel [1 2 1; 2 4 2; 1 2 1] / 16 (zero outside), add back the difference, round, clamp.
+ */
+function sharpen(u: Uint8Array): Uint8Array {
+  const n = IMAGE_SIDE;
+  const out = new Uint8Array(u.length);
+  const at = (x: number, y: number) => (x < 0 || y < 0 || x >= n || y >= n ? 0 : u[y * n + x]);
+  const den = 16 * SHARPEN_DEN;
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      const blur16 = 4 * at(x, y) + 2 * (at(x - 1, y) + at(x + 1, y) + at(x, y - 1) + at(x, y + 1)) +
+        at(x - 1, y - 1) + at(x + 1, y - 1) + at(x - 1, y + 1) + at(x + 1, y + 1);
+      // u + num/den (u - blur16/16) = (den u + num (16 u - blur16)) / den, rounded half up
+      const v = Math.floor((den * u[y * n + x] + SHARPEN_NUM * (16 * u[y * n + x] - blur16) + den / 2) / den);
+      out[y * n + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return out;
 }
 
 /** Sums to bytes: the largest becomes 255, 0 stays 0, rounded half up. */

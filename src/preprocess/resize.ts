@@ -1,10 +1,12 @@
 // Area-average resize onto a square canvas, centred, in exact integer arithmetic.
 //
-// The image's longest edge L maps onto the canvas side N; the other edge e is scaled by the same
-// factor and centred with sub-pixel precision. Measured in 1/N of a source pixel, canvas column j
-// covers [jL - N/2 (L - e), (j + 1)L - N/2 (L - e)) and source column s covers [Ns, Ns + N): every
-// overlap is an integer, so each canvas pixel is an exact integer sum of value * weight_x * weight_y
-// (its area is L^2 in these units). Outside the image counts as 0, which is the background.
+// The image's longest edge L fills the canvas side N; the other edge e is scaled by the same
+// factor and centred with sub-pixel precision (a whole-pixel offset would shift half of the images
+// by a pixel: measured on Fashion-MNIST, that loses more than the half-pixel blur of exact
+// centring). Measured in 1/N of a source pixel, canvas pixel j covers
+// [j L - N/2 (L - e), (j + 1) L - N/2 (L - e)) and source pixel s covers [N s, N s + N): every
+// overlap is an integer, so each canvas pixel is an exact integer sum of value * weight_x *
+// weight_y (its area is L^2 in these units). Outside the image counts as 0, the background.
 
 /** Per canvas index, the source indices it overlaps and the (integer) overlap lengths. */
 interface AxisWeights {
@@ -25,13 +27,11 @@ function axisWeights(extent: number, longest: number, side: number): AxisWeights
     const a1 = a0 + longest;
     const s0 = Math.max(0, Math.floor(a0 / side));
     const s1 = Math.min(extent - 1, Math.floor((a1 - 1) / side));
+    first[j] = list.length;
+    if (s1 < s0) continue;
     start[j] = s0;
     end[j] = s1 + 1;
-    first[j] = list.length;
-    for (let s = s0; s <= s1; s++) {
-      const w = Math.min(a1, side * s + side) - Math.max(a0, side * s);
-      list.push(w > 0 ? w : 0);
-    }
+    for (let s = s0; s <= s1; s++) list.push(Math.min(a1, side * s + side) - Math.max(a0, side * s));
   }
   first[side] = list.length;
   return { start, end, first, weights: Int32Array.from(list) };
@@ -59,7 +59,6 @@ export function fitToCanvas(values: Uint8Array, width: number, height: number, s
   for (let j = 0; j < side; j++) {
     for (let y = wy.start[j], k = wy.first[j]; y < wy.end[j]; y++, k++) {
       const w = wy.weights[k];
-      if (w === 0) continue;
       for (let i = 0; i < side; i++) out[j * side + i] += rows[y * side + i] * w;
     }
   }

@@ -20,7 +20,9 @@ export async function create({ kind }) {
     state = undefined;
   };
   return {
-    versions: { '@tensorflow/tfjs': tf.version.tfjs, backend },
+    versions: backend === 'wasm'
+      ? { '@tensorflow/tfjs-backend-wasm': (await import('@tensorflow/tfjs-backend-wasm')).version_wasm }
+      : { '@tensorflow/tfjs': tf.version.tfjs },
     async setup({ mode, batch, weights, pool }) {
       teardown();
       const file = decodeWeights(weights);

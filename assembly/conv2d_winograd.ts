@@ -1,0 +1,201 @@
+// 3x3 convolution, stride 1, by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray 2016):
+// each 2x2 output tile costs 16 multiplies per input/output channel pair instead of 36.
+//
+//   U = G g G^T      weights, per (c, f): 16 values, laid out [16][C][F]
+//   V = B^T d B      input tiles (4x4, overlapping by 2), per (tile, c): [16][T][C]
+//   M_k = V_k U_k    16 independent GEMMs over a chunk of T tiles: [16][T][F]
+//   Y = A^T M A      2x2 outputs per (tile, f), then bias and ReLU
+//
+// NHWC activations, HWIO weights, as conv2d_forward. Tiles never mix images and every GEMM row is
+// one tile, so an image's result does not depend on its batch. The arithmetic differs from the
+// direct convolution's (a few ulps), but it is the same in every engine.
+import { gemmRun } from './gemm';
+import { zero4 } from './simd';
+
+// @ts-ignore: decorator
+@inline function at(base: usize, i: i32): usize {
+  return base + (<usize>i << 2);
+}
+
+/** U[k][c][f] from w[kh][kw][c][f] (3x3xCxF). */
+function transformWeights(w: usize, C: i32, F: i32, u: usize): void {
+  const CF = C * F;
+  for (let i = 0; i < CF; i++) {
+    const g0 = load<f32>(at(w, i)), g1 = load<f32>(at(w, CF + i)), g2 = load<f32>(at(w, 2 * CF + i));
+    const g3 = load<f32>(at(w, 3 * CF + i)), g4 = load<f32>(at(w, 4 * CF + i)), g5 = load<f32>(at(w, 5 * CF + i));
+    const g6 = load<f32>(at(w, 6 * CF + i)), g7 = load<f32>(at(w, 7 * CF + i)), g8 = load<f32>(at(w, 8 * CF + i));
+    // G g: rows (g_r0, (g_r0+g_r1+g_r2)/2, (g_r0-g_r1+g_r2)/2, g_r2) for each column of g.
+    const a0 = g0, a1 = g1, a2 = g2;
+    const b0: f32 = 0.5 * (g0 + g3 + g6), b1: f32 = 0.5 * (g1 + g4 + g7), b2: f32 = 0.5 * (g2 + g5 + g8);
+    const c0: f32 = 0.5 * (g0 - g3 + g6), c1: f32 = 0.5 * (g1 - g4 + g7), c2: f32 = 0.5 * (g2 - g5 + g8);
+    const d0 = g6, d1 = g7, d2 = g8;
+    // (G g) G^T: the same on each row.
+    rowT(u, CF, i, 0, a0, a1, a2);
+    rowT(u, CF, i, 4, b0, b1, b2);
+    rowT(u, CF, i, 8, c0, c1, c2);
+    rowT(u, CF, i, 12, d0, d1, d2);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function rowT(u: usize, CF: i32, i: i32, k: i32, x0: f32, x1: f32, x2: f32): void {
+  store<f32>(at(u, k * CF + i), x0);
+  store<f32>(at(u, (k + 1) * CF + i), <f32>0.5 * (x0 + x1 + x2));
+  store<f32>(at(u, (k + 2) * CF + i), <f32>0.5 * (x0 - x1 + x2));
+  store<f32>(at(u, (k + 3) * CF + i), x2);
+}
+
+/** Whether a convolution takes the Winograd path: 3x3, channel counts multiples of 4, enough input channels to pay. */
+export function useWinograd(K: i32, C: i32, F: i32): bool {
+  return K == 3 && C >= 8 && (C & 3) == 0 && (F & 3) == 0;
+}
+
+/** Scratch bytes Winograd needs for `tiles` tiles per GEMM chunk. */
+export function winogradScratchBytes(C: i32, F: i32, tiles: i32): i32 {
+  return 16 * C * F * 4 + 16 * tiles * (C + F) * 4;
+}
+
+/**
+ * Winograd convolution over N images: y = conv(x, w) + bias (then ReLU). `scratch` must hold
+ * 16*C*F floats for U plus at least one tile's V and M (16*(C+F) floats); more room means bigger
+ * GEMMs. Only used with C and F multiples of 4.
+ */
+export function winogradConv(
+  x: usize, N: i32, H: i32, W: i32, C: i32, w: usize, F: i32, pad: i32, Ho: i32, Wo: i32,
+  bias: usize, y: usize, relu: bool, scratch: usize, scratchBytes: i32,
+): void {
+  const u = scratch;
+  transformWeights(w, C, F, u);
+  const uBytes = 16 * C * F * 4;
+  const th = (Ho + 1) >> 1, tw = (Wo + 1) >> 1;
+  const tilesPerImage = th * tw;
+  const total = N * tilesPerImage;
+  const T = max(1, (scratchBytes - uBytes) / (16 * (C + F) * 4));
+  const v = scratch + <usize>uBytes;
+  const m = v + (<usize>(16 * T * C) << 2);
+  for (let t0 = 0; t0 < total; t0 += T) {
+    const tn = min(T, total - t0);
+    inputTransform(x, H, W, C, pad, th, tw, tilesPerImage, t0, tn, v, T);
+    for (let k = 0; k < 16; k++) {
+      gemmRun(tn, F, C, v + (<usize>(k * T * C) << 2), C, 1, u + (<usize>(k * C * F) << 2), F, m + (<usize>(k * T * F) << 2), F, 0, 0);
+    }
+    outputTransform(m, T, F, Ho, Wo, th, tw, tilesPerImage, t0, tn, bias, relu, y);
+  }
+}
+
+/** V[k][t][c] for tiles t0..t0+tn (k = 4*row + col of the transformed 4x4 tile). */
+function inputTransform(
+  x: usize, H: i32, W: i32, C: i32, pad: i32, th: i32, tw: i32, tilesPerImage: i32, t0: i32, tn: i32,
+  v: usize, T: i32,
+): void {
+  const kStride = <usize>(T * C) << 2;
+  for (let t = 0; t < tn; t++) {
+    const g = t0 + t;
+    const n = g / tilesPerImage;
+    const r = g - n * tilesPerImage;
+    const ti = r / tw, tj = r - ti * tw;
+    const y0 = 2 * ti - pad, x0 = 2 * tj - pad;
+    const img = x + (<usize>(n * H * W * C) << 2);
+    const inside = y0 >= 0 && x0 >= 0 && y0 + 4 <= H && x0 + 4 <= W;
+    const dst = v + (<usize>(t * C) << 2);
+    for (let c = 0; c < C; c += 4) {
+      // d[i][j]: 4x4 input patch, 4 channels per vector; zero outside the image.
+      let d00 = zero4(), d01 = zero4(), d02 = zero4(), d03 = zero4();
+      let d10 = zero4(), d11 = zero4(), d12 = zero4(), d13 = zero4();
+      let d20 = zero4(), d21 = zero4(), d22 = zero4(), d23 = zero4();
+      let d30 = zero4(), d31 = zero4(), d32 = zero4(), d33 = zero4();
+      if (inside) {
+        const p0 = img + (<usize>((y0 * W + x0) * C + c) << 2);
+        const rs = <usize>(W * C) << 2, cs = <usize>C << 2;
+        d00 = v128.load(p0); d01 = v128.load(p0 + cs); d02 = v128.load(p0 + 2 * cs); d03 = v128.load(p0 + 3 * cs);
+        const p1 = p0 + rs;
+        d10 = v128.load(p1); d11 = v128.load(p1 + cs); d12 = v128.load(p1 + 2 * cs); d13 = v128.load(p1 + 3 * cs);
+        const p2 = p1 + rs;
+        d20 = v128.load(p2); d21 = v128.load(p2 + cs); d22 = v128.load(p2 + 2 * cs); d23 = v128.load(p2 + 3 * cs);
+        const p3 = p2 + rs;
+        d30 = v128.load(p3); d31 = v128.load(p3 + cs); d32 = v128.load(p3 + 2 * cs); d33 = v128.load(p3 + 3 * cs);
+      } else {
+        d00 = px(img, H, W, C, y0, x0, c); d01 = px(img, H, W, C, y0, x0 + 1, c);
+        d02 = px(img, H, W, C, y0, x0 + 2, c); d03 = px(img, H, W, C, y0, x0 + 3, c);
+        d10 = px(img, H, W, C, y0 + 1, x0, c); d11 = px(img, H, W, C, y0 + 1, x0 + 1, c);
+        d12 = px(img, H, W, C, y0 + 1, x0 + 2, c); d13 = px(img, H, W, C, y0 + 1, x0 + 3, c);
+        d20 = px(img, H, W, C, y0 + 2, x0, c); d21 = px(img, H, W, C, y0 + 2, x0 + 1, c);
+        d22 = px(img, H, W, C, y0 + 2, x0 + 2, c); d23 = px(img, H, W, C, y0 + 2, x0 + 3, c);
+        d30 = px(img, H, W, C, y0 + 3, x0, c); d31 = px(img, H, W, C, y0 + 3, x0 + 1, c);
+        d32 = px(img, H, W, C, y0 + 3, x0 + 2, c); d33 = px(img, H, W, C, y0 + 3, x0 + 3, c);
+      }
+      // B^T d: rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3), per column.
+      const a0 = f32x4.sub(d00, d20), a1 = f32x4.sub(d01, d21), a2 = f32x4.sub(d02, d22), a3 = f32x4.sub(d03, d23);
+      const b0 = f32x4.add(d10, d20), b1 = f32x4.add(d11, d21), b2 = f32x4.add(d12, d22), b3 = f32x4.add(d13, d23);
+      const e0 = f32x4.sub(d20, d10), e1 = f32x4.sub(d21, d11), e2 = f32x4.sub(d22, d12), e3 = f32x4.sub(d23, d13);
+      const h0 = f32x4.sub(d10, d30), h1 = f32x4.sub(d11, d31), h2 = f32x4.sub(d12, d32), h3 = f32x4.sub(d13, d33);
+      // (B^T d) B: the same on each row.
+      const o = dst + (<usize>c << 2);
+      storeRow(o, kStride, 0, a0, a1, a2, a3);
+      storeRow(o, kStride, 4, b0, b1, b2, b3);
+      storeRow(o, kStride, 8, e0, e1, e2, e3);
+      storeRow(o, kStride, 12, h0, h1, h2, h3);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function storeRow(o: usize, kStride: usize, k: i32, r0: v128, r1: v128, r2: v128, r3: v128): void {
+  v128.store(o + <usize>k * kStride, f32x4.sub(r0, r2));
+  v128.store(o + <usize>(k + 1) * kStride, f32x4.add(r1, r2));
+  v128.store(o + <usize>(k + 2) * kStride, f32x4.sub(r2, r1));
+  v128.store(o + <usize>(k + 3) * kStride, f32x4.sub(r1, r3));
+}
+
+// @ts-ignore: decorator
+@inline function px(img: usize, H: i32, W: i32, C: i32, yy: i32, xx: i32, c: i32): v128 {
+  if (yy < 0 || yy >= H || xx < 0 || xx >= W) return zero4();
+  return v128.load(img + (<usize>((yy * W + xx) * C + c) << 2));
+}
+
+/** Y from M[k][t][f]: A^T M A per tile and filter, plus bias and ReLU; edge tiles write what fits. */
+function outputTransform(
+  m: usize, T: i32, F: i32, Ho: i32, Wo: i32, th: i32, tw: i32, tilesPerImage: i32, t0: i32, tn: i32,
+  bias: usize, relu: bool, y: usize,
+): void {
+  const kStride = <usize>(T * F) << 2;
+  for (let t = 0; t < tn; t++) {
+    const g = t0 + t;
+    const n = g / tilesPerImage;
+    const r = g - n * tilesPerImage;
+    const ti = r / tw, tj = r - ti * tw;
+    const oy = 2 * ti, ox = 2 * tj;
+    const src = m + (<usize>(t * F) << 2);
+    const img = y + (<usize>(n * Ho * Wo * F) << 2);
+    for (let f = 0; f < F; f += 4) {
+      const s = src + (<usize>f << 2);
+      const m00 = v128.load(s), m01 = v128.load(s + kStride), m02 = v128.load(s + 2 * kStride), m03 = v128.load(s + 3 * kStride);
+      const m10 = v128.load(s + 4 * kStride), m11 = v128.load(s + 5 * kStride), m12 = v128.load(s + 6 * kStride), m13 = v128.load(s + 7 * kStride);
+      const m20 = v128.load(s + 8 * kStride), m21 = v128.load(s + 9 * kStride), m22 = v128.load(s + 10 * kStride), m23 = v128.load(s + 11 * kStride);
+      const m30 = v128.load(s + 12 * kStride), m31 = v128.load(s + 13 * kStride), m32 = v128.load(s + 14 * kStride), m33 = v128.load(s + 15 * kStride);
+      // A^T M: rows (m0 + m1 + m2, m1 - m2 - m3).
+      const p0 = f32x4.add(f32x4.add(m00, m10), m20), p1 = f32x4.add(f32x4.add(m01, m11), m21);
+      const p2 = f32x4.add(f32x4.add(m02, m12), m22), p3 = f32x4.add(f32x4.add(m03, m13), m23);
+      const q0 = f32x4.sub(f32x4.sub(m10, m20), m30), q1 = f32x4.sub(f32x4.sub(m11, m21), m31);
+      const q2 = f32x4.sub(f32x4.sub(m12, m22), m32), q3 = f32x4.sub(f32x4.sub(m13, m23), m33);
+      let y00 = f32x4.add(f32x4.add(p0, p1), p2), y01 = f32x4.sub(f32x4.sub(p1, p2), p3);
+      let y10 = f32x4.add(f32x4.add(q0, q1), q2), y11 = f32x4.sub(f32x4.sub(q1, q2), q3);
+      if (bias) {
+        const bv = v128.load(bias + (<usize>f << 2));
+        y00 = f32x4.add(y00, bv); y01 = f32x4.add(y01, bv); y10 = f32x4.add(y10, bv); y11 = f32x4.add(y11, bv);
+      }
+      if (relu) {
+        const z = zero4();
+        y00 = f32x4.max(y00, z); y01 = f32x4.max(y01, z); y10 = f32x4.max(y10, z); y11 = f32x4.max(y11, z);
+      }
+      const base = img + (<usize>((oy * Wo + ox) * F + f) << 2);
+      v128.store(base, y00);
+      if (ox + 1 < Wo) v128.store(base + (<usize>F << 2), y01);
+      if (oy + 1 < Ho) {
+        const row = base + (<usize>(Wo * F) << 2);
+        v128.store(row, y10);
+        if (ox + 1 < Wo) v128.store(row + (<usize>F << 2), y11);
+      }
+    }
+  }
+}

@@ -1,0 +1,386 @@
+// garment-wasm against TensorFlow.js and onnxruntime, in one run, side by side.
+//
+//   npm run bench                      everything (about 5-10 minutes)
+//   npm run bench -- --quick           a couple of cells, seconds (CI)
+//   npm run bench -- --only infer/cnn  only the measurements whose id contains this (repeatable)
+//
+// Prints markdown tables and writes bench/results/bench-<time>.json. See bench/README.md.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Host } from './lib/hosts.mjs';
+import { SLOW, measureGroup } from './lib/measure.mjs';
+import { loadOnnxExporter } from './lib/onnx-entry.mjs';
+import { formatReport } from './lib/report.mjs';
+import { hasRelaxedSimd } from './lib/simd-peak.mjs';
+import { median } from './lib/stats.mjs';
+
+const root = new URL('../', import.meta.url);
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+
+// ---- options ----------------------------------------------------------------------------------
+
+function parseArgs(argv) {
+  const o = { quick: false, only: [], rounds: undefined, roundSeconds: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') o.quick = true;
+    else if (a === '--only') o.only.push(...String(argv[++i] ?? '').split(',').filter(Boolean));
+    else if (a.startsWith('--only=')) o.only.push(...a.slice(7).split(',').filter(Boolean));
+    else if (a === '--rounds') o.rounds = Number(argv[++i]);
+    else if (a === '--round-seconds') o.roundSeconds = Number(argv[++i]);
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write(readFileSync(here('./README.md'), 'utf8'));
+      process.exit(0);
+    } else throw new Error(`unknown option ${a} (see bench/README.md)`);
+  }
+  return o;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const ROUNDS = opts.rounds ?? (opts.quick ? 3 : 7);
+const ROUND_SECONDS = opts.roundSeconds ?? (opts.quick ? 0.1 : 0.3);
+const wanted = (id) => opts.only.length === 0 || opts.only.some((s) => id.includes(s));
+const log = (m) => process.stderr.write(`${m}\n`);
+
+if (!existsSync(new URL('dist/node/index.js', root)) || !existsSync(new URL('dist/node/internal.js', root))) {
+  throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
+}
+
+const { createClassifier, PRESET_NAMES } = await import('garment-wasm');
+const { weightsToONNX } = await loadOnnxExporter();
+const { syntheticDataset } = await import('../test/helpers/synthetic.mjs');
+
+// ---- what runs ------------------------------------------------------------------------------
+
+/** Every contender: one process each (bench/lib/host.mjs). `peer` groups them into table columns. */
+const CONTENDERS = [
+  { id: 'garment-1', kind: 'garment', threads: 1, peer: 'garment-wasm', modes: ['train', 'infer'] },
+  { id: 'garment-2', kind: 'garment', threads: 2, peer: 'garment-wasm', modes: ['train', 'infer'] },
+  { id: 'tfjs-cpu', kind: 'tfjs-cpu', threads: 1, peer: 'TF.js cpu', modes: ['train', 'infer'] },
+  { id: 'tfjs-wasm', kind: 'tfjs-wasm', threads: 1, peer: 'TF.js wasm', modes: ['train', 'infer'] },
+  { id: 'ort-web-1', kind: 'ort-web', threads: 1, peer: 'ort-web', modes: ['infer'] },
+  { id: 'ort-web-2', kind: 'ort-web', threads: 2, peer: 'ort-web', modes: ['infer'] },
+  { id: 'ort-node-1', kind: 'ort-node', threads: 1, peer: 'ort-node', modes: ['infer'] },
+  { id: 'ort-node-2', kind: 'ort-node', threads: 2, peer: 'ort-node', modes: ['infer'] },
+];
+const BATCHES = [1, 64, 256];
+const hasDefault = PRESET_NAMES.includes('default');
+const PRESETS = ['mlp', 'seed-cnn', 'cnn', ...(hasDefault ? ['default'] : [])];
+
+/** Measurement groups: one (mode, preset, batch) each, all its contenders interleaved. */
+function plan() {
+  const groups = [];
+  const add = (mode, preset, batch, ids, extra = {}) => {
+    const id = `${extra.scaling ? 'scaling/' : ''}${mode}/${preset}/b${batch}`;
+    if (wanted(id)) groups.push({ id, mode, preset, batch, ids, ...extra });
+  };
+  if (opts.quick) {
+    add('infer', 'seed-cnn', 64, ['garment-1', 'ort-node-1']);
+    add('train', 'mlp', 64, ['garment-1', 'tfjs-cpu']);
+    return groups;
+  }
+  const machine = ['machine-1', 'machine-2'];
+  for (const mode of ['infer', 'train']) {
+    for (const preset of PRESETS) {
+      for (const batch of BATCHES) {
+        const ids = CONTENDERS.filter((c) => c.modes.includes(mode)).map((c) => c.id);
+        // The thread-scaling workloads also time the machine's own 2-process scaling, in the same rounds.
+        const scaling = (mode === 'train' && preset === 'cnn' && batch === 256) || (mode === 'train' && preset === 'seed-cnn' && batch === 64);
+        add(mode, preset, batch, scaling ? [...ids, ...machine] : ids);
+      }
+    }
+  }
+  for (const preset of ['seed-cnn', 'cnn']) add('infer', preset, 1024, ['garment-1', 'garment-2', ...machine], { scaling: true });
+  return groups;
+}
+
+// ---- the machine --------------------------------------------------------------------------------
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGB: os.totalmem() / 2 ** 30,
+    node: process.version, v8: process.versions.v8, platform: `${process.platform} ${process.arch}`,
+    loadavg: os.loadavg(),
+  };
+}
+
+/** Runs `node args` and parses the last line of stdout as JSON; also times the whole process. */
+function nodeJson(args, { env } = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { cwd: fileURLToPath(root), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => {
+      const wallMs = performance.now() - t0;
+      if (code !== 0) return reject(new Error(`node ${args.join(' ')} exited ${code}: ${err.trim().slice(-2000)}`));
+      const line = out.trim().split('\n').pop();
+      try {
+        resolve({ ...(line ? JSON.parse(line) : {}), wallMs });
+      } catch {
+        reject(new Error(`node ${args.join(' ')}: no JSON in output: ${out.slice(-500)}`));
+      }
+    });
+  });
+}
+
+// ---- models: the same weights for everyone -----------------------------------------------------
+
+const models = {};
+async function modelFor(preset) {
+  if (!models[preset]) {
+    const clf = await createClassifier({ model: preset, seed: 1, threads: 1 });
+    const weights = await clf.save();
+    clf.dispose();
+    let onnx, onnxError;
+    try {
+      onnx = weightsToONNX(weights);
+    } catch (e) {
+      onnxError = e.message;
+    }
+    models[preset] = { weights, onnx, onnxError };
+  }
+  return models[preset];
+}
+
+// ---- phases -------------------------------------------------------------------------------------
+
+async function kernelPhase() {
+  const out = {};
+  const wasm = 'dist/node/garment-simd.wasm';
+  const rounds = opts.quick ? 1 : 7;
+  const seconds = opts.quick ? 0.02 : 0.04;
+  log('kernels: GFLOP/s against the wasm SIMD peak (mul+add), one thread');
+  out.exact = await nodeJson([here('./lib/kernels.mjs'), JSON.stringify({ wasm, peak: 'mul+add', rounds, seconds })]);
+  // Relaxed SIMD: Node 20 validates it only behind a flag, so that part runs in its own process.
+  const flag = hasRelaxedSimd() ? [] : ['--experimental-wasm-relaxed-simd'];
+  const asconfig = JSON.parse(readFileSync(new URL('asconfig.json', root), 'utf8'));
+  const relaxedTarget = Object.values(asconfig.targets).find((t) => (t.enable ?? []).includes('relaxed-simd') && !t.sharedMemory);
+  try {
+    if (relaxedTarget && !opts.quick) {
+      const file = `dist/node/${relaxedTarget.outFile.split('/').pop()}`;
+      log(`kernels: ${file} against the FMA (relaxed_madd) peak`);
+      out.fast = await nodeJson([...flag, here('./lib/kernels.mjs'), JSON.stringify({ wasm: file, peak: 'fma', rounds, seconds })]);
+    } else {
+      const code = `import('${new URL('./lib/simd-peak.mjs', import.meta.url).href}').then(({ bestPeak, peakRunner }) => {
+        const m = bestPeak('mul+add'), f = bestPeak('fma');
+        console.log(JSON.stringify({ mulAdd: Math.max(...Object.values(m.byChains)), fma: Math.max(...Object.values(f.byChains)), fmaChains: f.runner.chains, byChains: f.byChains }));
+      })`;
+      out.fmaPeak = await nodeJson([...flag, '--input-type=module', '-e', code]);
+    }
+  } catch (e) {
+    out.relaxedError = e.message.split('\n')[0];
+  }
+  return out;
+}
+
+async function coldPhase(dir) {
+  const kinds = opts.quick ? ['bare', 'garment'] : ['bare', 'garment', 'ort-node', 'ort-web', 'tfjs-wasm'];
+  const runs = opts.quick ? 1 : 5;
+  const samples = Object.fromEntries(kinds.map((k) => [k, []]));
+  log(`cold start: ${kinds.join(', ')} x ${runs}, interleaved`);
+  for (let r = 0; r < runs; r++) {
+    for (let i = 0; i < kinds.length; i++) {
+      const kind = kinds[(i + r) % kinds.length];
+      const res = kind === 'bare' ? await nodeJson(['-e', '0']) : await nodeJson([here('./lib/cold.mjs'), kind, dir]);
+      samples[kind].push(res);
+    }
+  }
+  const out = {};
+  for (const k of kinds) {
+    const s = samples[k];
+    out[k] = {
+      wallMs: median(s.map((x) => x.wallMs)),
+      importToFirstPredictionMs: k === 'bare' ? undefined : median(s.map((x) => x.importToFirstPrediction)),
+      sinceProcessStartMs: k === 'bare' ? undefined : median(s.map((x) => x.sinceProcessStart)),
+      runs: s.length,
+    };
+  }
+  return out;
+}
+
+async function memoryPhase() {
+  const out = [];
+  for (const threads of [1, 2]) {
+    log(`memory: training cnn at batch 256, ${threads} thread(s)`);
+    out.push(await nodeJson([here('./lib/memory.mjs'), 'cnn', '256', String(threads), '3']));
+  }
+  return out;
+}
+
+/** Writes the bundled model as the peers load it, for the cold-start processes. */
+async function coldArtifacts() {
+  const dir = fileURLToPath(new URL(`.tmp/bench-${process.pid}/`, root));
+  mkdirSync(dir, { recursive: true });
+  const clf = await createClassifier({ threads: 1 });
+  const weights = await clf.save();
+  clf.dispose();
+  writeFileSync(`${dir}default.onnx`, weightsToONNX(weights));
+  const { decodeWeights } = await import('../dist/node/internal.js');
+  const file = decodeWeights(weights);
+  let offset = 0;
+  const tensors = file.tensors.map((t) => {
+    const e = { name: t.name, shape: t.shape, offset, size: t.data.length };
+    offset += t.data.length;
+    return e;
+  });
+  const data = new Float32Array(offset);
+  file.tensors.forEach((t, i) => data.set(t.data, tensors[i].offset));
+  writeFileSync(`${dir}default.tfjs.json`, JSON.stringify({ model: file.model, labels: file.labels, input: file.input, tensors }));
+  writeFileSync(`${dir}default.tfjs.bin`, new Uint8Array(data.buffer));
+  return { dir, layers: file.model.layers };
+}
+
+// ---- the main table -----------------------------------------------------------------------------
+
+const hosts = new Map();
+const hostErrors = new Map();
+const pool = syntheticDataset(2048, { seed: 5 });
+
+async function hostFor(id) {
+  if (hosts.has(id)) return hosts.get(id);
+  if (hostErrors.has(id)) throw hostErrors.get(id);
+  const c = CONTENDERS.find((x) => x.id === id);
+  try {
+    const h = await new Host(c.kind, c.threads, id).start(pool);
+    hosts.set(id, h);
+    return h;
+  } catch (e) {
+    hostErrors.set(id, e);
+    throw e;
+  }
+}
+
+/** The machine's 2-process scaling as two pseudo-contenders of a group (bench/lib/busy.mjs). */
+const BUSY_ITERATIONS = 250_000;
+let busy;
+async function busyProcs() {
+  if (busy) return busy;
+  const { fork } = await import('node:child_process');
+  busy = await Promise.all([0, 1].map(() => new Promise((resolve, reject) => {
+    const child = fork(here('./lib/busy.mjs'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    child.once('message', () => resolve(child));
+    child.once('error', reject);
+  })));
+  return busy;
+}
+const busyRun = (child, iterations) => new Promise((resolve) => {
+  child.once('message', (m) => resolve(m.seconds));
+  child.send({ id: 1, iterations });
+});
+function machineContender(id) {
+  return {
+    name: id, unitsPerStep: 1,
+    async run(steps) {
+      const [a, b] = await busyProcs();
+      if (id === 'machine-1') return busyRun(a, steps * BUSY_ITERATIONS);
+      const [ta, tb] = await Promise.all([busyRun(a, steps * BUSY_ITERATIONS), busyRun(b, steps * BUSY_ITERATIONS)]);
+      return steps / (steps / ta + steps / tb); // so that steps / seconds = the two rates summed
+    },
+  };
+}
+
+const lastRate = new Map(); // `${contender} ${mode} ${preset}` -> images/s at the last batch
+
+async function runGroup(g) {
+  log(`${g.id}: ${g.ids.join(', ')}`);
+  const { weights, onnx, onnxError } = await modelFor(g.preset);
+  const cells = {};
+  const live = [];
+  for (const id of g.ids) {
+    if (id.startsWith('machine')) {
+      live.push(machineContender(id));
+      continue;
+    }
+    try {
+      const h = await hostFor(id);
+      if (h.kind.startsWith('ort') && !onnx) {
+        cells[id] = { method: 'error', note: `ONNX export failed: ${onnxError}` };
+        continue;
+      }
+      const r = await h.call('setup', { mode: g.mode, preset: g.preset, batch: g.batch, weights, onnx });
+      if (r.unsupported) {
+        cells[id] = { method: 'unsupported', note: r.unsupported };
+        log(`  ${id}: unsupported (${r.unsupported})`);
+        continue;
+      }
+      const key = `${id} ${g.mode} ${g.preset}`;
+      const prev = lastRate.get(key);
+      live.push({ name: id, unitsPerStep: g.batch, run: (steps) => h.call('run', { steps }), predictedStep: prev ? g.batch / prev : undefined });
+    } catch (e) {
+      cells[id] = { method: 'error', note: e.message.split('\n')[0] };
+      log(`  ${id}: error: ${cells[id].note}`);
+    }
+  }
+  // Same model, same answers: probabilities on the first images, against garment-wasm's.
+  let parity;
+  if (g.mode === 'infer' && g.batch === 64 && !g.scaling) {
+    parity = {};
+    const count = Math.min(g.batch, 64);
+    const ref = hosts.has('garment-1') && live.some((l) => l.name === 'garment-1') ? await hosts.get('garment-1').call('probabilities', { count }) : undefined;
+    for (const l of live) {
+      if (!ref || !hosts.has(l.name) || l.name === 'garment-1') continue;
+      const p = await hosts.get(l.name).call('probabilities', { count });
+      let d = 0;
+      for (let i = 0; i < p.length; i++) d = Math.max(d, Math.abs(p[i] - ref[i]));
+      parity[l.name] = d;
+    }
+  }
+  const measured = await measureGroup(live, { rounds: ROUNDS, roundSeconds: ROUND_SECONDS, log });
+  for (const [id, m] of Object.entries(measured)) {
+    cells[id] = m;
+    if (!id.startsWith('machine')) {
+      lastRate.set(`${id} ${g.mode} ${g.preset}`, m.rate);
+      const rate = m.rate >= 100 ? Math.round(m.rate) : m.rate.toFixed(1);
+      log(`  ${id}: ${rate} images/s (${m.method}${m.spread !== undefined ? `, spread ${(m.spread * 100).toFixed(0)}%` : ''})`);
+    }
+  }
+  for (const id of g.ids) if (hosts.has(id)) await hosts.get(id).call('teardown').catch(() => {});
+  return { ...g, cells, parity };
+}
+
+// ---- run ------------------------------------------------------------------------------------------
+
+const started = new Date();
+const t0 = performance.now();
+const result = {
+  started: started.toISOString(), quick: opts.quick, only: opts.only, rounds: ROUNDS, roundSeconds: ROUND_SECONDS,
+  slowPolicy: SLOW, machine: machine(), presets: PRESETS,
+  skipped: hasDefault ? [] : ["preset 'default': createClassifier({ model: 'default' }) does not exist yet"],
+};
+const loads = [os.loadavg()[0]];
+const loadTimer = setInterval(() => loads.push(os.loadavg()[0]), 5000);
+
+try {
+  if (wanted('kernels')) result.kernels = await kernelPhase();
+  if (wanted('cold-start')) {
+    const art = await coldArtifacts();
+    result.coldStart = await coldPhase(art.dir);
+    result.coldStart.model = 'the bundled model (garment-wasm), its ONNX export (onnxruntime), the same layers and weights (TF.js)';
+  }
+  if (wanted('memory') && !opts.quick) result.memory = await memoryPhase();
+  result.groups = [];
+  for (const g of plan()) result.groups.push(await runGroup(g));
+  result.versions = {};
+  for (const h of hosts.values()) Object.assign(result.versions, h.versions);
+} finally {
+  clearInterval(loadTimer);
+  for (const h of hosts.values()) await h.stop();
+  for (const c of busy ?? []) c.kill();
+}
+result.seconds = (performance.now() - t0) / 1000;
+result.machine.loadavgEnd = os.loadavg();
+result.machine.load1Samples = loads;
+
+const text = formatReport(result, CONTENDERS);
+process.stdout.write(text);
+const dir = fileURLToPath(new URL('bench/results/', root));
+mkdirSync(dir, { recursive: true });
+const stamp = started.toISOString().replace(/[:.]/g, '-');
+const file = `${dir}bench-${opts.quick ? 'quick-' : ''}${stamp}.json`;
+writeFileSync(file, `${JSON.stringify({ ...result, markdown: text }, null, 1)}\n`);
+log(`\nwrote ${file} (${result.seconds.toFixed(0)} s)`);

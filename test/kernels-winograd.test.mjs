@@ -1,0 +1,78 @@
+// The Winograd F(2x2, 3x3) path of conv2d_forward and conv2d_backward_input (3x3 kernels, channel
+// counts multiples of 4, at least 8 input channels): against the direct float64 reference, edge
+// tiles of odd sizes, both paddings, fused bias and ReLU, and independence from the chunk size.
+import * as assert from 'uvu/assert';
+import { CONV_DESC } from '../dist/node/internal.js';
+import { variants, variantSuite, rng, expectBits } from './helpers/wasm.mjs';
+import { forwardRef, backwardInputRef } from './helpers/conv-ref.mjs';
+
+const CONV_RELU = 1;
+const CONFIGS = [
+  [1, 5, 5, 8, 4, 'same'], [3, 7, 6, 8, 8, 'valid'], [2, 14, 14, 32, 64, 'same'], [1, 9, 7, 12, 16, 'same'],
+  [4, 6, 5, 16, 4, 'valid'], [1, 4, 4, 64, 32, 'same'],
+].map(([N, H, W, C, F, padding]) => {
+  const K = 3, pad = padding === 'same' ? 1 : 0;
+  return { N, H, W, C, F, K, pad, Ho: H + 2 * pad - 2, Wo: W + 2 * pad - 2, label: `N${N} ${H}x${W}x${C} F${F} ${padding}` };
+});
+
+/** Winograd's transforms add and subtract a few terms before and after the GEMM: bound by |terms|. */
+function expectNear(actual, ref, abs, label) {
+  for (let i = 0; i < actual.length; i++) {
+    const tol = 4e-6 * (abs[i] + 1);
+    if (!(Math.abs(actual[i] - ref[i]) <= tol)) assert.unreachable(`${label}[${i}]: ${actual[i]} vs ${ref[i]} (tolerance ${tol})`);
+  }
+}
+
+for (const variant of variants) {
+  const t = variantSuite('conv2d winograd', variant);
+
+  t.test('forward and backward input match the direct convolution; chunking never changes a bit', (h) => {
+    const r = rng(31);
+    for (const s of CONFIGS) {
+      const xLen = s.N * s.H * s.W * s.C, yLen = s.N * s.Ho * s.Wo * s.F, wLen = 9 * s.C * s.F;
+      const X = r.f32(xLen), Wt = r.f32(wLen), b = r.f32(s.F), DY = r.f32(yLen);
+      const p = { X: h.f32(X), WGT: h.f32(Wt), BIAS: h.f32(b), Y: h.f32(yLen), DY: h.f32(DY), DX: h.f32(xLen) };
+      const big = 16 * s.C * s.F * 4 + wLen * 4 + 16 * 1024 * (s.C + s.F) * 4;
+      const one = wLen * 4 + 16 * s.C * s.F * 4 + 16 * (s.C + s.F) * 4; // room for a single tile per chunk
+      const sBig = h.alloc(big), sOne = h.alloc(one);
+      const call = (kernel, scratch, bytes, flags = 0) => h.k[kernel](h.desc(CONV_DESC, {
+        N: s.N, H: s.H, W: s.W, C: s.C, F: s.F, K: 3, PAD: s.pad, HO: s.Ho, WO: s.Wo, ...p, DW: 0, DB: 0,
+        SCRATCH: scratch, SCRATCH_BYTES: bytes, FLAGS: flags,
+      }));
+      const ref = forwardRef(s, X, Wt, b);
+      call('conv2d_forward', sBig, big);
+      const y = h.read(p.Y, yLen);
+      expectNear(y, ref.val, ref.abs, `${s.label} forward`);
+      call('conv2d_forward', sOne, one);
+      expectBits(h.read(p.Y, yLen), y, `${s.label} forward, one tile per chunk`);
+      call('conv2d_forward', sOne, one, CONV_RELU);
+      expectBits(h.read(p.Y, yLen), y.map((v) => Math.max(v, 0)), `${s.label} forward relu`);
+      const refIn = backwardInputRef(s, DY, Wt);
+      call('conv2d_backward_input', sBig, big);
+      const dx = h.read(p.DX, xLen);
+      expectNear(dx, refIn.val, refIn.abs, `${s.label} backward input`);
+      h.write(p.DX, new Float32Array(xLen).fill(NaN));
+      call('conv2d_backward_input', sOne, one);
+      expectBits(h.read(p.DX, xLen), dx, `${s.label} backward input, one tile per chunk`);
+      h.checkGuards();
+      h.reset();
+    }
+  });
+
+  t.test('an image gives the same bits alone or in a batch', (h) => {
+    const r = rng(32);
+    const s = CONFIGS[2];
+    const per = s.H * s.W * s.C, outPer = s.Ho * s.Wo * s.F;
+    const X = r.f32(s.N * per), Wt = r.f32(9 * s.C * s.F);
+    const bytes = 16 * s.C * s.F * 4 + 16 * 64 * (s.C + s.F) * 4;
+    const sc = h.alloc(bytes), pW = h.f32(Wt), pX = h.f32(X), pY = h.f32(s.N * outPer);
+    const run = (n, x) => h.k.conv2d_forward(h.desc(CONV_DESC, {
+      N: n, H: s.H, W: s.W, C: s.C, F: s.F, K: 3, PAD: 1, HO: s.Ho, WO: s.Wo, X: x, WGT: pW, BIAS: 0, Y: pY,
+      DY: 0, DX: 0, DW: 0, DB: 0, SCRATCH: sc, SCRATCH_BYTES: bytes, FLAGS: 0,
+    }));
+    run(s.N, pX);
+    const batch = h.read(pY, s.N * outPer);
+    run(1, pX + per * 4);
+    expectBits(h.read(pY, outPer), batch.subarray(outPer, 2 * outPer), 'image 1 alone vs in the batch');
+  });
+}

@@ -1,9 +1,14 @@
 // Shared SIMD helpers, all inlined. Variant switches (relaxed FMA, threads) belong here and
 // nowhere else, so every kernel file stays one source for every binary.
 
-/** acc + a * b with a separate multiply and add: bit-identical on every engine. */
+/**
+ * acc + a * b. The default builds multiply then add (two roundings): bit-identical on every
+ * engine. The relaxed build (ASC_FEATURE_RELAXED_SIMD, `precision: 'fast'`) uses relaxed_madd,
+ * a fused multiply-add where the CPU has one: faster, but its rounding may differ between CPUs.
+ */
 // @ts-ignore: decorator
 @inline export function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 

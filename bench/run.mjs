@@ -6,7 +6,7 @@
 //
 // Prints markdown tables and writes bench/results/bench-<time>.json. See bench/README.md.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Host } from './lib/hosts.mjs';
@@ -22,7 +22,7 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 // ---- options ----------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const o = { quick: false, only: [], rounds: undefined, roundSeconds: undefined };
+  const o = { quick: false, only: [], rounds: undefined, roundSeconds: undefined, report: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
@@ -30,6 +30,7 @@ function parseArgs(argv) {
     else if (a.startsWith('--only=')) o.only.push(...a.slice(7).split(',').filter(Boolean));
     else if (a === '--rounds') o.rounds = Number(argv[++i]);
     else if (a === '--round-seconds') o.roundSeconds = Number(argv[++i]);
+    else if (a === '--report') o.report = argv[++i];
     else if (a === '--help' || a === '-h') {
       process.stdout.write(readFileSync(here('./README.md'), 'utf8'));
       process.exit(0);
@@ -44,16 +45,6 @@ const ROUND_SECONDS = opts.roundSeconds ?? (opts.quick ? 0.1 : 0.3);
 const wanted = (id) => opts.only.length === 0 || opts.only.some((s) => id.includes(s));
 const log = (m) => process.stderr.write(`${m}\n`);
 
-if (!existsSync(new URL('dist/node/index.js', root)) || !existsSync(new URL('dist/node/internal.js', root))) {
-  throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
-}
-
-const { createClassifier, PRESET_NAMES } = await import('garment-wasm');
-const { weightsToONNX } = await loadOnnxExporter();
-const { syntheticDataset } = await import('../test/helpers/synthetic.mjs');
-
-// ---- what runs ------------------------------------------------------------------------------
-
 /** Every contender: one process each (bench/lib/host.mjs). `peer` groups them into table columns. */
 const CONTENDERS = [
   { id: 'garment-1', kind: 'garment', threads: 1, peer: 'garment-wasm', modes: ['train', 'infer'] },
@@ -65,6 +56,22 @@ const CONTENDERS = [
   { id: 'ort-node-1', kind: 'ort-node', threads: 1, peer: 'ort-node', modes: ['infer'] },
   { id: 'ort-node-2', kind: 'ort-node', threads: 2, peer: 'ort-node', modes: ['infer'] },
 ];
+// --report: print the tables of a saved run again, without measuring anything.
+if (opts.report) {
+  process.stdout.write(formatReport(JSON.parse(readFileSync(opts.report, 'utf8')), CONTENDERS));
+  process.exit(0);
+}
+
+if (!existsSync(new URL('dist/node/index.js', root)) || !existsSync(new URL('dist/node/internal.js', root))) {
+  throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
+}
+
+const { createClassifier, PRESET_NAMES } = await import('garment-wasm');
+const { weightsToONNX } = await loadOnnxExporter();
+const { syntheticDataset } = await import('../test/helpers/synthetic.mjs');
+
+// ---- what runs ------------------------------------------------------------------------------
+
 const BATCHES = [1, 64, 256];
 const hasDefault = PRESET_NAMES.includes('default');
 const PRESETS = ['mlp', 'seed-cnn', 'cnn', ...(hasDefault ? ['default'] : [])];
@@ -87,7 +94,7 @@ function plan() {
       for (const batch of BATCHES) {
         const ids = CONTENDERS.filter((c) => c.modes.includes(mode)).map((c) => c.id);
         // The thread-scaling workloads also time the machine's own 2-process scaling, in the same rounds.
-        const scaling = (mode === 'train' && preset === 'cnn' && batch === 256) || (mode === 'train' && preset === 'seed-cnn' && batch === 64);
+        const scaling = mode === 'train' && ((preset === 'cnn' && batch === 256) || (preset === 'seed-cnn' && batch === 64));
         add(mode, preset, batch, scaling ? [...ids, ...machine] : ids);
       }
     }
@@ -111,7 +118,9 @@ function machine() {
 function nodeJson(args, { env } = {}) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, args, { cwd: fileURLToPath(root), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: fileURLToPath(root), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '', err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
@@ -159,21 +168,27 @@ async function kernelPhase() {
   // Relaxed SIMD: Node 20 validates it only behind a flag, so that part runs in its own process.
   const flag = hasRelaxedSimd() ? [] : ['--experimental-wasm-relaxed-simd'];
   const asconfig = JSON.parse(readFileSync(new URL('asconfig.json', root), 'utf8'));
-  const relaxedTarget = Object.values(asconfig.targets).find((t) => (t.enable ?? []).includes('relaxed-simd') && !t.sharedMemory);
+  const relaxedTarget = Object.values(asconfig.targets)
+    .find((t) => (t.enable ?? []).includes('relaxed-simd') && !t.sharedMemory);
+  const relaxedFile = relaxedTarget && `dist/node/${relaxedTarget.outFile.split('/').pop()}`;
   try {
-    if (relaxedTarget && !opts.quick) {
-      const file = `dist/node/${relaxedTarget.outFile.split('/').pop()}`;
-      log(`kernels: ${file} against the FMA (relaxed_madd) peak`);
-      out.fast = await nodeJson([...flag, here('./lib/kernels.mjs'), JSON.stringify({ wasm: file, peak: 'fma', rounds, seconds })]);
+    if (relaxedFile && existsSync(new URL(relaxedFile, root)) && !opts.quick) {
+      log(`kernels: ${relaxedFile} against the FMA (relaxed_madd) peak`);
+      const args = JSON.stringify({ wasm: relaxedFile, peak: 'fma', rounds, seconds });
+      out.fast = await nodeJson([...flag, here('./lib/kernels.mjs'), args]);
     } else {
-      const code = `import('${new URL('./lib/simd-peak.mjs', import.meta.url).href}').then(({ bestPeak, peakRunner }) => {
+      if (relaxedFile && !opts.quick) {
+        out.relaxedNote = `asconfig.json has a relaxed-SIMD target but ${relaxedFile} is not built`;
+      }
+      const code = `import('${new URL('./lib/simd-peak.mjs', import.meta.url).href}').then(({ bestPeak }) => {
         const m = bestPeak('mul+add'), f = bestPeak('fma');
-        console.log(JSON.stringify({ mulAdd: Math.max(...Object.values(m.byChains)), fma: Math.max(...Object.values(f.byChains)), fmaChains: f.runner.chains, byChains: f.byChains }));
+        const best = (p) => Math.max(...Object.values(p.byChains));
+        console.log(JSON.stringify({ mulAdd: best(m), fma: best(f), fmaChains: f.runner.chains, byChains: f.byChains }));
       })`;
       out.fmaPeak = await nodeJson([...flag, '--input-type=module', '-e', code]);
     }
   } catch (e) {
-    out.relaxedError = e.message.split('\n')[0];
+    out.relaxedError = e.message.split('\n').find((l) => /Error|error/.test(l))?.slice(0, 300) ?? e.message.slice(0, 300);
   }
   return out;
 }
@@ -310,7 +325,9 @@ async function runGroup(g) {
       }
       const key = `${id} ${g.mode} ${g.preset}`;
       const prev = lastRate.get(key);
-      live.push({ name: id, unitsPerStep: g.batch, run: (steps) => h.call('run', { steps }), predictedStep: prev ? g.batch / prev : undefined });
+      live.push({
+        name: id, unitsPerStep: g.batch, run: (steps) => h.call('run', { steps }), predictedStep: prev ? g.batch / prev : undefined,
+      });
     } catch (e) {
       cells[id] = { method: 'error', note: e.message.split('\n')[0] };
       log(`  ${id}: error: ${cells[id].note}`);
@@ -321,7 +338,7 @@ async function runGroup(g) {
   if (g.mode === 'infer' && g.batch === 64 && !g.scaling) {
     parity = {};
     const count = Math.min(g.batch, 64);
-    const ref = hosts.has('garment-1') && live.some((l) => l.name === 'garment-1') ? await hosts.get('garment-1').call('probabilities', { count }) : undefined;
+    const ref = live.some((l) => l.name === 'garment-1') ? await hosts.get('garment-1').call('probabilities', { count }) : undefined;
     for (const l of live) {
       if (!ref || !hosts.has(l.name) || l.name === 'garment-1') continue;
       const p = await hosts.get(l.name).call('probabilities', { count });
@@ -336,7 +353,8 @@ async function runGroup(g) {
     if (!id.startsWith('machine')) {
       lastRate.set(`${id} ${g.mode} ${g.preset}`, m.rate);
       const rate = m.rate >= 100 ? Math.round(m.rate) : m.rate.toFixed(1);
-      log(`  ${id}: ${rate} images/s (${m.method}${m.spread !== undefined ? `, spread ${(m.spread * 100).toFixed(0)}%` : ''})`);
+      const spread = m.spread !== undefined ? `, spread ${(m.spread * 100).toFixed(0)}%` : '';
+      log(`  ${id}: ${rate} images/s (${m.method}${spread})`);
     }
   }
   for (const id of g.ids) if (hosts.has(id)) await hosts.get(id).call('teardown').catch(() => {});
@@ -359,8 +377,12 @@ try {
   if (wanted('kernels')) result.kernels = await kernelPhase();
   if (wanted('cold-start')) {
     const art = await coldArtifacts();
-    result.coldStart = await coldPhase(art.dir);
-    result.coldStart.model = 'the bundled model (garment-wasm), its ONNX export (onnxruntime), the same layers and weights (TF.js)';
+    try {
+      result.coldStart = await coldPhase(art.dir);
+    } finally {
+      rmSync(art.dir, { recursive: true, force: true });
+    }
+    result.coldStart.model = 'the bundled model (garment-wasm), its ONNX export (onnxruntime), its layers and weights (TF.js)';
   }
   if (wanted('memory') && !opts.quick) result.memory = await memoryPhase();
   result.groups = [];

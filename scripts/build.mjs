@@ -1,7 +1,7 @@
 // Builds everything `dist/` holds: the wasm variants (asc), the JS bundles per runtime
 // condition (esbuild) and the .d.ts types (tsc).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -119,9 +119,18 @@ await esbuild.build({
   inject: ['scripts/cjs-import-meta-url.js'],
 });
 
-// 5. Types: .d.ts per source file, and the same API declared for require() (CommonJS).
+// 5. Types: .d.ts per source file; and a copy that TypeScript reads as CommonJS (the nearest
+//    package.json says so) for require() users, since CommonJS declarations may not re-export
+//    ES module ones.
 run(bin('tsc'), ['-p', 'tsconfig.json', '--outDir', join(out, 'types')]);
-writeFileSync(join(out, 'types', 'index.d.cts'), "export * from './index.ts';\n");
+cpSync(join(out, 'types'), join(out, 'types-cjs'), { recursive: true });
+renameSync(join(out, 'types-cjs'), join(out, 'types', 'cjs'));
+writeFileSync(join(out, 'types', 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
+
+// 6a. The CLI (dist/cli.js; the library stays external to it), built into the new dist before it
+//     is swapped in. The CLI and the demo are built by scripts/build-cli.mjs.
+const { buildCli, buildDemo } = await import('./build-cli.mjs');
+await buildCli(out);
 
 const dist = join(root, 'dist');
 const old = join(root, '.tmp', `old-${process.pid}`);
@@ -134,8 +143,5 @@ try {
 renameSync(out, dist);
 rmSync(old, { recursive: true, force: true });
 
-// 6. Apps on top of the library, built against the dist/ just swapped in: the CLI (dist/cli.js)
-//    and the browser demo (examples/web/dist). See scripts/build-cli.mjs.
-const { buildCli, buildDemo } = await import('./build-cli.mjs');
-await buildCli(dist);
+// 6b. The browser demo (examples/web/dist), bundled with the dist/web just swapped in.
 await buildDemo(dist);

@@ -1,6 +1,6 @@
 // The Classifier: one model, its weights and its labels, behind a small async API.
 import { GarmentError } from './errors.ts';
-import { canShareMemory, loadModule, type WasmSource } from './engine/module.ts';
+import { canShareMemory, hasRelaxedSimd, loadModule, type WasmSource } from './engine/module.ts';
 import { platform } from '#platform';
 import { type BatchInput, type ImageInput, isBatch, toPixels } from './input.ts';
 import { decodeWeights, encodeWeights, type WeightFile } from './io/weights.ts';
@@ -31,6 +31,12 @@ export interface ClassifierOptions {
   threads?: number | 'auto';
   /** Called with a message when something degrades quietly (e.g. threads fall back to one). */
   onWarning?: (message: string) => void;
+  /**
+   * 'exact' (default): identical results in every runtime and on every CPU. 'fast': fused
+   * multiply-add (relaxed SIMD) where the runtime supports it, faster, but the last bits of
+   * results may differ between CPUs and runtimes; falls back to 'exact' (with a warning) elsewhere.
+   */
+  precision?: 'exact' | 'fast';
   /** The wasm binary, for hosts that cannot read it from beside the bundle (e.g. Cloudflare Workers). */
   wasm?: WasmSource;
 }
@@ -212,20 +218,30 @@ function checkThreads(threads: unknown): number {
  * over shared memory, or the plain one (quietly, with one warning) where threads are impossible.
  */
 async function networkSetup(options: ClassifierOptions, explicitThreads: boolean, workers: number): Promise<{ module: WebAssembly.Module; threads?: ThreadConfig }> {
-  let warned = false;
-  const warn = (message: string) => {
-    if (warned) return;
-    warned = true;
+  const warned = new Set<string>();
+  const warn = (message: string, loud = explicitThreads) => {
+    const topic = message.split(':')[0];
+    if (warned.has(topic)) return;
+    warned.add(topic);
     if (options.onWarning) options.onWarning(message);
-    else if (explicitThreads) console.warn(`garment-wasm: ${message}`);
+    else if (loud) console.warn(`garment-wasm: ${message}`);
   };
+  if (options.precision !== undefined && options.precision !== 'exact' && options.precision !== 'fast') {
+    throw new GarmentError('E_OPTION', `createClassifier: precision must be 'exact' or 'fast', got ${String(options.precision)}`);
+  }
+  let relaxed = options.precision === 'fast' && options.wasm === undefined;
+  if (relaxed && !hasRelaxedSimd()) {
+    relaxed = false;
+    warn("precision 'fast' unavailable: this runtime has no relaxed SIMD; using 'exact'", true);
+  }
   if (workers > 1) {
     let reason: string | undefined;
     if (options.wasm !== undefined) reason = 'a user-supplied wasm module runs on one thread';
+    else if (!platform.workers) reason = 'this runtime has no workers';
     else if (!canShareMemory()) reason = 'SharedArrayBuffer is unavailable (in browsers: serve the page cross-origin isolated, with COOP/COEP headers)';
     if (!reason) {
       return {
-        module: await loadModule(undefined, 'threads'),
+        module: await loadModule(undefined, relaxed ? 'relaxed-threads' : 'threads'),
         threads: {
           workers,
           source: () => import('./threads/worker-source.ts').then((m) => m.default),
@@ -235,7 +251,7 @@ async function networkSetup(options: ClassifierOptions, explicitThreads: boolean
     }
     warn(`threads unavailable, running on one thread: ${reason}`);
   }
-  return { module: await loadModule(options.wasm) };
+  return { module: await loadModule(options.wasm, relaxed ? 'relaxed' : 'simd') };
 }
 
 /** Creates a classifier: the bundled pretrained model, a fresh preset or layer list, or saved weights. */

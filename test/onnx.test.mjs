@@ -1,7 +1,7 @@
 // ONNX export: models trained here, exported and run in onnxruntime-node, give the same logits
 // (max difference < 1e-4 on 1,000 images); the protobuf writer's wire format; clear errors.
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
@@ -20,7 +20,11 @@ async function loadOnnxEntry() {
     entryPoints: [fileURLToPath(new URL('../src/onnx/index.ts', import.meta.url))],
     outfile: `${dir}onnx.js`, bundle: true, format: 'esm', platform: 'node', target: 'es2022', logLevel: 'warning',
   });
-  return import(`${new URL(`file://${dir}onnx.js`).href}`);
+  try {
+    return await import(pathToFileURL(`${dir}onnx.js`).href);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 const { toONNX, weightsToONNX } = await loadOnnxEntry();
 

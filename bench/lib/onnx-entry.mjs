@@ -1,6 +1,6 @@
 // The ONNX exporter: `garment-wasm/onnx` once the package ships it, else the built entry in dist,
 // else its source bundled on the spot (esbuild is a devDependency).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export async function loadOnnxExporter() {
@@ -18,5 +18,9 @@ export async function loadOnnxExporter() {
     entryPoints: [fileURLToPath(new URL('../../src/onnx/index.ts', import.meta.url))],
     outfile: `${dir}onnx.js`, bundle: true, format: 'esm', platform: 'node', target: 'es2022', logLevel: 'warning',
   });
-  return import(pathToFileURL(`${dir}onnx.js`).href);
+  try {
+    return await import(pathToFileURL(`${dir}onnx.js`).href);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -19,7 +19,9 @@ export function buildModel(tf, file) {
   layers.forEach((spec, index) => {
     switch (spec.type) {
       case 'conv':
-        add(tf.layers.conv2d({ ...inputShape(), filters: spec.filters, kernelSize: spec.kernel, padding: spec.padding ?? 'same', useBias: spec.bias !== false }), index);
+        add(tf.layers.conv2d({
+          ...inputShape(), filters: spec.filters, kernelSize: spec.kernel, padding: spec.padding ?? 'same', useBias: spec.bias !== false,
+        }), index);
         break;
       case 'dense':
         if (!flat) add(tf.layers.flatten(inputShape()));
@@ -42,7 +44,9 @@ export function buildModel(tf, file) {
         break;
       case 'batchnorm':
         // TF.js's momentum is the weight of the old average; garment-wasm's (PyTorch's) the new batch's.
-        add(tf.layers.batchNormalization({ ...inputShape(), axis: -1, epsilon: spec.epsilon ?? 1e-5, momentum: 1 - (spec.momentum ?? 0.1) }), index);
+        add(tf.layers.batchNormalization({
+          ...inputShape(), axis: -1, epsilon: spec.epsilon ?? 1e-5, momentum: 1 - (spec.momentum ?? 0.1),
+        }), index);
         break;
       case 'gap':
         add(tf.layers.globalAveragePooling2d(inputShape()));
@@ -53,7 +57,9 @@ export function buildModel(tf, file) {
     }
     first = false;
   });
-  const names = { conv: ['weight', 'bias'], dense: ['weight', 'bias'], batchnorm: ['gamma', 'beta', 'running_mean', 'running_var'] };
+  const names = {
+    conv: ['weight', 'bias'], dense: ['weight', 'bias'], batchnorm: ['gamma', 'beta', 'running_mean', 'running_var'],
+  };
   for (const [layer, index] of pending) {
     const ts = names[layers[index].type].map((n) => byName.get(`${index}.${n}`)).filter(Boolean);
     layer.setWeights(ts.map((t) => tf.tensor(t.data, t.shape)));

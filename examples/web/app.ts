@@ -308,7 +308,7 @@ async function train(): Promise<void> {
     const t0 = performance.now();
     let epochNow = 1;
     const history = await clf.train(trainSet, {
-      epochs, batchSize, learningRate: 2e-3, validation, signal: controller.signal, progressInterval: 100,
+      epochs, batchSize, learningRate: 2e-3, validation, signal: controller.signal, progressInterval: 50,
       onProgress: (p) => {
         epochNow = p.epoch;
         const seen = (p.epoch - 1) * trainSet.count + Math.min(p.step * batchSize, trainSet.count);

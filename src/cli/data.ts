@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadFashionMNIST, parseCsv, type Dataset } from '../index.ts';
 import { CliError } from './args.ts';
-import { line, readBytes, type Io } from './io.ts';
+import { readBytes, type Io } from './io.ts';
 import { StatusLine, bar, bytes, wantsLive } from './progress.ts';
 
 export interface DataOptions {
@@ -28,6 +28,8 @@ export interface LoadedData {
   source: string;
 }
 
+const FILES = 'train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte';
+
 /** The cache folder the library downloads into (same rule as its Node platform leaf). */
 export function cacheDir(env: Record<string, string | undefined>): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'garment-wasm', 'fashion-mnist');
@@ -41,8 +43,14 @@ export async function loadData(o: DataOptions, io: Io, role: 'train' | 'test'): 
     return { [role]: set, source: `CSV ${o.csv}` };
   }
   if (o.dir !== undefined) {
-    const data = await loadFashionMNIST({ dir: o.dir });
-    return { ...data, source: `Fashion-MNIST in ${o.dir}` };
+    try {
+      const data = await loadFashionMNIST({ dir: o.dir });
+      return { ...data, source: `Fashion-MNIST in ${o.dir}` };
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'E_DATA_NOT_FOUND') throw e;
+      const missing = /: (none of the four files|missing [^\n]*)/.exec((e as Error).message)?.[1] ?? 'files missing';
+      throw new CliError(`--data ${o.dir}: ${missing}; it needs ${FILES} (gzipped or not), or run 'garment-wasm download' to fill the cache`, { cause: e });
+    }
   }
   const progress = downloadProgress(io);
   try {
@@ -61,7 +69,7 @@ export async function loadData(o: DataOptions, io: Io, role: 'train' | 'test'): 
   }
 }
 
-/** Progress of the (parallel) downloads: a live total on a terminal, one line per finished file otherwise. */
+/** Progress of the (parallel) downloads: a live total on a terminal, nothing otherwise. */
 export function downloadProgress(io: Io, force?: boolean) {
   const status = new StatusLine(io.stderr, wantsLive(io.stderr, io.env, force));
   const files = new Map<string, { loaded: number; total?: number }>();
@@ -72,10 +80,7 @@ export function downloadProgress(io: Io, force?: boolean) {
     update(p: { file: string; loaded: number; total?: number }) {
       const before = files.get(p.file);
       files.set(p.file, { loaded: p.loaded, total: p.total });
-      if (p.total !== undefined && p.loaded === p.total && before?.loaded !== p.total) {
-        finished++;
-        if (!status.live) line(io.stderr, `downloaded ${p.file} (${bytes(p.total)})`);
-      }
+      if (p.total !== undefined && p.loaded === p.total && before?.loaded !== p.total) finished++;
       if (!status.live) return;
       let loaded = 0;
       let total = 0;

@@ -2,7 +2,7 @@
 // pure-JS packages bundled into the CLI only; the library itself never decodes files (browsers use
 // their own decoders).
 import { convertIndexedToRgb, decode as decodePng } from 'fast-png';
-import jpeg from 'jpeg-js/lib/decoder.js';
+import decodeJpeg from 'jpeg-js/lib/decoder.js';
 import { CliError } from './args.ts';
 
 export interface DecodedImage {
@@ -73,7 +73,7 @@ function unpackBits(packed: Uint8Array, width: number, height: number, depth: nu
 }
 
 function fromJpeg(bytes: Uint8Array): DecodedImage {
-  const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false });
+  const img = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: false });
   return orient({ data: img.data, width: img.width, height: img.height }, exifOrientation(img.exifBuffer));
 }
 

@@ -13,6 +13,5 @@ declare module 'jpeg-js/lib/decoder.js' {
     data: Uint8Array;
     exifBuffer?: Uint8Array;
   }
-  const jpeg: { decode(data: Uint8Array, options?: DecodeOptions): Decoded };
-  export default jpeg;
+  export default function decode(data: Uint8Array, options?: DecodeOptions): Decoded;
 }

@@ -35,7 +35,7 @@ export class StatusLine {
     const t = performance.now();
     if (!force && t - this.#last < REDRAW_MS) return;
     this.#last = t;
-    const width = Math.max(20, (this.#stream.columns ?? 100) - 1);
+    const width = Math.max(20, (this.#stream.columns || 100) - 1);
     this.#stream.write(`\r${text.length > width ? text.slice(0, width) : text}\x1b[K`);
     this.#shown = true;
   }

@@ -59,7 +59,8 @@ function tensorsFor(file: WeightFile, layout: Layout): Map<string, Float32Array>
     const t = byName.get(p.name);
     if (!t) throw new GarmentError('E_WEIGHTS_MISMATCH', `ONNX export: tensor ${p.name} is missing`);
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-      throw new GarmentError('E_WEIGHTS_MISMATCH', `ONNX export: tensor ${p.name} has shape [${t.shape}], the model needs [${p.shape}]`);
+      const why = `ONNX export: tensor ${p.name} has shape [${t.shape}], the model needs [${p.shape}]`;
+      throw new GarmentError('E_WEIGHTS_MISMATCH', why);
     }
     out.set(p.name, t.data);
   }
@@ -128,7 +129,9 @@ export function buildGraph(file: WeightFile, options: GraphOptions): Model {
         if (format === 'nhwc') toNchw(at);
         const c = info.input.c;
         const p = (t: ParamInfo | undefined) => constant(t!.name, [c], params.get(t!.name)!);
-        emit('BatchNormalization', `${at}.batchnorm`, [x, p(info.gamma), p(info.beta), p(info.runningMean), p(info.runningVar)], {
+        const inputs = [x, p(info.gamma), p(info.beta), p(info.runningMean), p(info.runningVar)];
+        // ONNX's momentum weighs the old running average; the library's (PyTorch's) the new batch.
+        emit('BatchNormalization', `${at}.batchnorm`, inputs, {
           epsilon: { float: s.epsilon ?? 1e-5 }, momentum: { float: 1 - (s.momentum ?? 0.1) },
         });
         break;
@@ -158,7 +161,9 @@ export function buildGraph(file: WeightFile, options: GraphOptions): Model {
   nodes[nodes.length - 1].outputs[0] = 'logits';
   const outputs = [{ name: 'logits', dims: ['N', layout.classes] }];
   if (options.probabilities) {
-    nodes.push({ op: 'Softmax', name: 'probabilities', inputs: ['logits'], outputs: ['probabilities'], attributes: { axis: 1 } });
+    nodes.push({
+      op: 'Softmax', name: 'probabilities', inputs: ['logits'], outputs: ['probabilities'], attributes: { axis: 1 },
+    });
     outputs.push({ name: 'probabilities', dims: ['N', layout.classes] });
   }
 

@@ -12,9 +12,13 @@ export interface OnnxExportOptions {
   probabilities?: boolean;
 }
 
+const NOT_A_MODEL = 'toONNX: expected a classifier or the bytes of a weight file';
+
 function checkOptions(options: unknown): Required<OnnxExportOptions> {
   if (options === undefined) return { probabilities: true };
-  if (options === null || typeof options !== 'object') throw new GarmentError('E_OPTION', 'toONNX: options must be an object');
+  if (options === null || typeof options !== 'object') {
+    throw new GarmentError('E_OPTION', 'toONNX: options must be an object');
+  }
   const { probabilities = true } = options as OnnxExportOptions;
   if (typeof probabilities !== 'boolean') throw new GarmentError('E_OPTION', 'toONNX: probabilities must be a boolean');
   return { probabilities };
@@ -31,7 +35,7 @@ function checkOptions(options: unknown): Required<OnnxExportOptions> {
 export function weightsToONNX(weights: Uint8Array | ArrayBuffer, options?: OnnxExportOptions): Uint8Array {
   const opts = checkOptions(options);
   const bytes = weights instanceof ArrayBuffer ? new Uint8Array(weights) : weights;
-  if (!(bytes instanceof Uint8Array)) throw new GarmentError('E_OPTION', 'toONNX: expected a classifier or the bytes of a weight file');
+  if (!(bytes instanceof Uint8Array)) throw new GarmentError('E_OPTION', NOT_A_MODEL);
   return encodeModel(buildGraph(decodeWeights(bytes), opts));
 }
 
@@ -39,11 +43,13 @@ export function weightsToONNX(weights: Uint8Array | ArrayBuffer, options?: OnnxE
  * Converts a classifier (its f32 weights, exactly) or a weight file to an ONNX model; see
  * {@link weightsToONNX} for the graph's inputs and outputs.
  */
-export async function toONNX(source: Classifier | Uint8Array | ArrayBuffer, options?: OnnxExportOptions): Promise<Uint8Array> {
+export async function toONNX(
+  source: Classifier | Uint8Array | ArrayBuffer, options?: OnnxExportOptions,
+): Promise<Uint8Array> {
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return weightsToONNX(source, options);
   // Duck-typed, so this entry does not import (and bundle) the classifier.
   const save = (source as { save?: unknown } | null)?.save;
-  if (typeof save !== 'function') throw new GarmentError('E_OPTION', 'toONNX: expected a classifier or the bytes of a weight file');
+  if (typeof save !== 'function') throw new GarmentError('E_OPTION', NOT_A_MODEL);
   checkOptions(options);
   return weightsToONNX(await (source as Classifier).save({ dtype: 'f32' }), options);
 }

@@ -15,7 +15,7 @@ export async function fetchBytes(url: string | URL): Promise<Uint8Array> {
 }
 
 /** Everything but wasm loading, cores and workers, for hosts that reach files only through fetch. */
-export const fetchPlatform: Omit<Platform, 'loadWasm' | 'cores' | 'createWorker'> = {
+export const fetchPlatform: Omit<Platform, 'loadWasm' | 'cores' | 'workers' | 'createWorker'> = {
   readFile: (path) => fetchBytes(path),
   async fileExists(path) {
     try {

@@ -11,7 +11,8 @@ import { createWebWorker } from './web-worker.ts';
 
 async function readFile(path: string): Promise<Uint8Array> {
   try {
-    const buf = await fsReadFile(path);
+    // A file: URL (e.g. `createClassifier({ wasm: new URL(import.meta.resolve(...)) })`) is a path too.
+    const buf = await fsReadFile(path.startsWith('file:') ? fileURLToPath(path) : path);
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
     if ((e as { code?: string }).code === 'ENOENT') {
@@ -53,6 +54,7 @@ export const platform: Platform = {
     return join(xdg || join(homedir(), '.cache'), 'garment-wasm');
   },
   env: (name) => process.env[name],
+  workers: true,
   cores: () => (typeof availableParallelism === 'function' ? availableParallelism() : cpus().length),
   // Deno and Bun have Web Workers (their worker_threads emulation is partial); Node has not.
   createWorker: (source) => (typeof globalThis.Worker === 'function' ? createWebWorker(source) : createNodeWorker(source)),

@@ -20,6 +20,8 @@ export interface Platform {
   env(name: string): string | undefined;
   /** Logical CPU cores this process may use. */
   cores(): number;
+  /** Whether this runtime has workers at all (edge runtimes have none): threads are not tried without. */
+  readonly workers: boolean;
   /**
    * Starts a worker running `source` (a classic script that reads the global
    * `__GARMENT_WORKER_MODE__`), or returns undefined where this runtime has no workers.

@@ -8,6 +8,8 @@ import { createWebWorker } from './web-worker.ts';
 const WASM_URLS: Record<string, () => URL> = {
   'garment-simd.wasm': () => new URL('./garment-simd.wasm', import.meta.url),
   'garment-simd-threads.wasm': () => new URL('./garment-simd-threads.wasm', import.meta.url),
+  'garment-relaxed.wasm': () => new URL('./garment-relaxed.wasm', import.meta.url),
+  'garment-relaxed-threads.wasm': () => new URL('./garment-relaxed-threads.wasm', import.meta.url),
 };
 
 export const platform: Platform = {
@@ -25,6 +27,7 @@ export const platform: Platform = {
     }
     return WebAssembly.compile((await fetchBytes(url)) as BufferSource);
   },
+  workers: typeof Worker === 'function',
   cores: () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1,
   createWorker: createWebWorker,
 };

@@ -108,7 +108,8 @@ export function heatmap(matrix: number[][], labels: readonly string[]): string {
   const longest = Math.max(...labels.map((l) => l.length));
   const left = Math.min(180, 24 + longest * 7);
   const top = Math.min(150, 30 + longest * 5.2);
-  const W = left + k * cell + 12;
+  // Column labels lean right, past the last column; the note below needs about 470 px.
+  const W = Math.max(left + k * cell + Math.min(130, 12 + longest * 5.5), left + 470);
   const H = top + k * cell + 34;
   const parts: string[] = [];
   parts.push(`<text x="${left + (k * cell) / 2}" y="14" class="label" text-anchor="middle">predicted class</text>`);

@@ -146,6 +146,12 @@ export class Pool {
   terminate(): void {
     if (this.closed) return;
     this.closed = true;
+    // Wake idle workers with the exit command first: Deno does not end a worker that is blocked
+    // in Atomics.wait when it is terminated, and the process would never exit.
+    const c = this.ctrl();
+    Atomics.store(c, P.CMD, P.CMD_EXIT);
+    Atomics.add(c, P.GEN, 1);
+    Atomics.notify(c, P.GEN);
     for (const w of this.workers) w.terminate();
   }
 }

@@ -23,15 +23,12 @@ export async function create({ threads }) {
           await clf.predict(pool.images.subarray(from * 784, (from + batch) * 784));
         }
       } else {
-        // One train() call per run: `steps` batches of consecutive pool images, one epoch.
-        let left = steps;
-        while (left > 0) {
+        // One train() call (one epoch) per run over `steps` batches of pool images.
+        for (let left = steps; left > 0;) {
           const n = Math.min(left, Math.floor(pool.count / batch));
-          const from = 0;
-          await clf.train(
-            { images: pool.images.subarray(from * 784, (from + n * batch) * 784), labels: pool.labels.subarray(from, from + n * batch), count: n * batch },
-            { epochs: 1, batchSize: batch },
-          );
+          const count = n * batch;
+          const data = { images: pool.images.subarray(0, count * 784), labels: pool.labels.subarray(0, count), count };
+          await clf.train(data, { epochs: 1, batchSize: batch });
           left -= n;
         }
       }

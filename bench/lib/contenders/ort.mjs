@@ -13,7 +13,7 @@ export async function create({ kind, threads }) {
     state = undefined;
   };
   return {
-    versions: { [kind === 'ort-node' ? 'onnxruntime-node' : 'onnxruntime-web']: ort.env.versions?.node ?? ort.env.versions?.web ?? ort.env.versions?.common },
+    versions: { [kind === 'ort-node' ? 'onnxruntime-node' : 'onnxruntime-web']: ort.env.versions?.common },
     async setup({ mode, batch, onnx, pool }) {
       await teardown();
       if (mode !== 'infer') return { unsupported: 'inference only' };
@@ -24,7 +24,8 @@ export async function create({ kind, threads }) {
       const xs = [];
       for (let r = 0; r < ring; r++) {
         const from = r * batch;
-        xs.push(new ort.Tensor('float32', Float32Array.from(pool.images.subarray(from * 784, (from + batch) * 784)), [batch, 28, 28, 1]));
+        const pixels = Float32Array.from(pool.images.subarray(from * 784, (from + batch) * 784));
+        xs.push(new ort.Tensor('float32', pixels, [batch, 28, 28, 1]));
       }
       state = { session, xs, i: 0 };
       return {};

@@ -33,12 +33,16 @@ export async function create({ kind }) {
       const xs = [], ys = [];
       for (let r = 0; r < ring; r++) {
         const from = r * batch;
-        xs.push(tf.tensor4d(normalise(pool.images.subarray(from * 784, (from + batch) * 784), file.input), [batch, 28, 28, 1]));
-        ys.push(tf.oneHot(tf.tensor1d(Int32Array.from(pool.labels.subarray(from, from + batch)), 'int32'), classes).toFloat());
+        const pixels = normalise(pool.images.subarray(from * 784, (from + batch) * 784), file.input);
+        xs.push(tf.tensor4d(pixels, [batch, 28, 28, 1]));
+        const labels = tf.tensor1d(Int32Array.from(pool.labels.subarray(from, from + batch)), 'int32');
+        ys.push(tf.oneHot(labels, classes).toFloat());
+        labels.dispose();
       }
       state = { mode, batch, model, xs, ys, i: 0, file };
       if (mode === 'train') {
-        model.compile({ optimizer: tf.train.adam(1e-3), loss: (yTrue, yPred) => tf.losses.softmaxCrossEntropy(yTrue, yPred) });
+        const loss = (yTrue, yPred) => tf.losses.softmaxCrossEntropy(yTrue, yPred);
+        model.compile({ optimizer: tf.train.adam(1e-3), loss });
         // A backend that lacks a gradient kernel fails here, on a tiny batch, not mid-measurement.
         try {
           await model.trainOnBatch(xs[0].slice(0, 1), ys[0].slice(0, 1));

@@ -1,0 +1,22 @@
+// Size budgets (size-limit; `npm run size`, run by .ci/run after the build).
+// - The inference entry: what `import { createClassifier, predict }` pulls into a browser app,
+//   bundled, minified and gzipped. The lazily imported chunks (the bundled model's weights, the
+//   worker script) load only when used, so they are left out: marked external, they stay dynamic
+//   imports.
+// - Every wasm binary in dist/, gzipped.
+import { readdirSync } from 'node:fs';
+
+const wasm = readdirSync(new URL('./dist/', import.meta.url)).filter((f) => f.endsWith('.wasm')).sort();
+
+export default [
+  {
+    name: 'inference entry: import { createClassifier, predict } (browser build)',
+    path: 'dist/web/index.js',
+    import: '{ createClassifier, predict }',
+    ignore: ['../pretrained/*', './worker-source-*'],
+    modifyEsbuildConfig: (config) => ({ ...config, format: 'esm' }),
+    gzip: true,
+    limit: '12 KB',
+  },
+  ...wasm.map((file) => ({ name: file, path: `dist/${file}`, disablePlugins: ['@size-limit/esbuild'], gzip: true, limit: '25 KB' })),
+];

@@ -30,7 +30,7 @@ const BN_DGAMMA = 32;
 const BN_DBETA = 36;
 const BN_RMEAN = 40; // running statistics (inference)
 const BN_RVAR = 44;
-const BN_MEAN = 48; // f32[C]: batch mean, written by forward_apply, read by backward
+const BN_MEAN = 48; // f32[5C]: batch mean (forward_apply), then room for 1/std and backward coefficients
 const BN_INVSTD = 52; // f32[C]
 const BN_PART = 56; // this slice's partial statistics: f64[1 + 2C]
 const BN_PART0 = 60; // worker 0's partial statistics for this layer
@@ -187,13 +187,15 @@ export function bn_forward_apply(d: usize): void {
 }
 
 /**
- * ReLU backward in place on DY (if fused), then this slice's sums of dy and dy * xhat into PART
- * (f64, after the count slot) and into DBETA and DGAMMA (f32, overwritten): summed over workers
- * by the gradient reduction, they become the whole batch's.
+ * ReLU backward in place on DY (if fused), then this slice's sums of dy and dy * xhat into its
+ * backward statistics block (f64, after the count slot) and into DBETA and DGAMMA (f32): summed
+ * over workers by the gradient reduction, they become the whole batch's. DBETA and DGAMMA also
+ * serve as the f32 block accumulators, so rows are walked once, in order, SIMD over channels.
  */
 export function bn_backward_stats(d: usize): void {
   const rows = f(d, BN_ROWS), C = f(d, BN_C), x = p(d, BN_X), dy = p(d, BN_DY);
   const mean = p(d, BN_MEAN), invstd = p(d, BN_INVSTD), part = p(d, BN_PART) + <usize>f(d, BN_BACK);
+  const dgamma = p(d, BN_DGAMMA), dbeta = p(d, BN_DBETA);
   if (f(d, BN_FLAGS) & BN_RELU) {
     const yv = p(d, BN_OUTPUT);
     const count = rows * C;
@@ -211,32 +213,46 @@ export function bn_backward_stats(d: usize): void {
   }
   for (let r0 = 0; r0 < rows; r0 += BLOCK) {
     const r1 = min(rows, r0 + BLOCK);
-    for (let c = 0; c < C; c++) {
-      const mu = load<f32>(at(mean, c)), is = load<f32>(at(invstd, c));
-      let a: f32 = 0, b: f32 = 0;
-      for (let r = r0; r < r1; r++) {
-        const g = load<f32>(at(dy, r * C + c));
-        a += g;
-        b += g * ((load<f32>(at(x, r * C + c)) - mu) * is);
+    memory.fill(dbeta, 0, <usize>C << 2);
+    memory.fill(dgamma, 0, <usize>C << 2);
+    for (let r = r0; r < r1; r++) {
+      const row = r * C;
+      let c = 0;
+      for (; c + 4 <= C; c += 4) {
+        const g = v128.load(at(dy, row + c));
+        const xhat = f32x4.mul(f32x4.sub(v128.load(at(x, row + c)), v128.load(at(mean, c))), v128.load(at(invstd, c)));
+        v128.store(at(dbeta, c), f32x4.add(v128.load(at(dbeta, c)), g));
+        v128.store(at(dgamma, c), f32x4.add(v128.load(at(dgamma, c)), f32x4.mul(g, xhat)));
       }
-      store<f64>(at64(sdy, c), load<f64>(at64(sdy, c)) + <f64>a);
-      store<f64>(at64(sdyx, c), load<f64>(at64(sdyx, c)) + <f64>b);
+      for (; c < C; c++) {
+        const g = load<f32>(at(dy, row + c));
+        const xhat = (load<f32>(at(x, row + c)) - load<f32>(at(mean, c))) * load<f32>(at(invstd, c));
+        store<f32>(at(dbeta, c), load<f32>(at(dbeta, c)) + g);
+        store<f32>(at(dgamma, c), load<f32>(at(dgamma, c)) + g * xhat);
+      }
+    }
+    for (let c = 0; c < C; c++) {
+      store<f64>(at64(sdy, c), load<f64>(at64(sdy, c)) + <f64>load<f32>(at(dbeta, c)));
+      store<f64>(at64(sdyx, c), load<f64>(at64(sdyx, c)) + <f64>load<f32>(at(dgamma, c)));
     }
   }
-  const dgamma = p(d, BN_DGAMMA), dbeta = p(d, BN_DBETA);
   for (let c = 0; c < C; c++) {
     store<f32>(at(dbeta, c), <f32>load<f64>(at64(sdy, c)));
     store<f32>(at(dgamma, c), <f32>load<f64>(at64(sdyx, c)));
   }
 }
 
-/** dx = gamma * invstd / N * (N * dy - sum(dy) - xhat * sum(dy * xhat)), sums over the whole batch. */
+/**
+ * dx = gamma * invstd / N * (N * dy - sum(dy) - xhat * sum(dy * xhat)), sums over the whole
+ * batch: per channel dx = k1 * dy - k2 - k3 * xhat, with k1..k3 kept beside the batch mean
+ * (MEAN holds 5C floats: mean, invstd, k1, k2, k3).
+ */
 export function bn_backward_apply(d: usize): void {
   const rows = f(d, BN_ROWS), C = f(d, BN_C), x = p(d, BN_X), dy = p(d, BN_DY), dx = p(d, BN_DX);
   const gamma = p(d, BN_GAMMA), mean = p(d, BN_MEAN), invstd = p(d, BN_INVSTD);
   const part0 = p(d, BN_PART0) + <usize>f(d, BN_BACK), stride = <usize>f(d, BN_PART_STRIDE), parts = f(d, BN_PARTS);
   if (!dx) return;
-  // Per channel: dx = k1 * dy - k2 - k3 * xhat, with the totals combined in slice order.
+  const k1 = mean + (<usize>(2 * C) << 2), k2 = mean + (<usize>(3 * C) << 2), k3 = mean + (<usize>(4 * C) << 2);
   for (let c = 0; c < C; c++) {
     let n: f64 = 0, sdy: f64 = 0, sdyx: f64 = 0;
     for (let w = 0; w < parts; w++) {
@@ -246,14 +262,21 @@ export function bn_backward_apply(d: usize): void {
       sdyx += load<f64>(at64(part + 8 + (<usize>C << 3), c));
     }
     const g = <f64>load<f32>(at(gamma, c)) * <f64>load<f32>(at(invstd, c));
-    const k1 = <f32>g;
-    const k2 = <f32>(n > 0 ? g * sdy / n : 0);
-    const k3 = <f32>(n > 0 ? g * sdyx / n : 0);
-    const mu = load<f32>(at(mean, c)), is = load<f32>(at(invstd, c));
-    for (let r = 0; r < rows; r++) {
-      const i = r * C + c;
-      const xhat = (load<f32>(at(x, i)) - mu) * is;
-      store<f32>(at(dx, i), k1 * load<f32>(at(dy, i)) - k2 - k3 * xhat);
+    store<f32>(at(k1, c), <f32>g);
+    store<f32>(at(k2, c), <f32>(n > 0 ? g * sdy / n : 0));
+    store<f32>(at(k3, c), <f32>(n > 0 ? g * sdyx / n : 0));
+  }
+  for (let r = 0; r < rows; r++) {
+    const row = r * C;
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const xhat = f32x4.mul(f32x4.sub(v128.load(at(x, row + c)), v128.load(at(mean, c))), v128.load(at(invstd, c)));
+      const v = f32x4.sub(f32x4.sub(f32x4.mul(v128.load(at(k1, c)), v128.load(at(dy, row + c))), v128.load(at(k2, c))), f32x4.mul(v128.load(at(k3, c)), xhat));
+      v128.store(at(dx, row + c), v);
+    }
+    for (; c < C; c++) {
+      const xhat = (load<f32>(at(x, row + c)) - load<f32>(at(mean, c))) * load<f32>(at(invstd, c));
+      store<f32>(at(dx, row + c), load<f32>(at(k1, c)) * load<f32>(at(dy, row + c)) - load<f32>(at(k2, c)) - load<f32>(at(k3, c)) * xhat);
     }
   }
 }

@@ -1,11 +1,13 @@
 // Convolution backward to the weights and bias:
 //   DW[(kh,kw,c), f] = sum over output pixels r of patch(X)[r, (kh,kw,c)] * DY[r, f]
 //   DB[f]            = sum over r of DY[r, f]
-// im2col of X into SCRATCH in row chunks, each chunk one GEMM with A = patches transposed,
-// summed in pixel order (so chunking never changes the result). With CONV_ACCUMULATE the sums
+// 3x3 kernels over enough channels go through Winograd (conv2d_winograd.ts: 16 GEMMs summing
+// over tiles); the rest: im2col of X into SCRATCH in row chunks, each chunk one GEMM with
+// A = patches transposed, summed in pixel order (so chunking never changes the result). With CONV_ACCUMULATE the sums
 // add to DW/DB, otherwise they overwrite them.
 import { gemmRun, GEMM_ACCUMULATE } from './gemm';
 import { im2col } from './im2col';
+import { useWinograd, winogradFilterGrad, winogradScratchBytes } from './conv2d_winograd';
 import { columnSum } from './tensor_ops';
 import {
   CV_N, CV_H, CV_W, CV_C, CV_F, CV_K, CV_PAD, CV_HO, CV_WO, CV_X, CV_DY, CV_DW, CV_DB,
@@ -20,9 +22,14 @@ export function conv2d_backward_filter(d: usize): void {
   const x = ptr(d, CV_X), dy = ptr(d, CV_DY), dw = ptr(d, CV_DW), db = ptr(d, CV_DB);
   const scratch = ptr(d, CV_SCRATCH);
   const accumulate = (field(d, CV_FLAGS) & CONV_ACCUMULATE) != 0;
+  const total = N * Ho * Wo;
+  if (useWinograd(K, C, F) && field(d, CV_SCRATCH_BYTES) >= winogradScratchBytes(C, F, 1)) {
+    winogradFilterGrad(x, N, H, W, C, dy, F, pad, Ho, Wo, dw, accumulate, scratch, field(d, CV_SCRATCH_BYTES));
+    if (db) columnSum(dy, total, F, db, accumulate);
+    return;
+  }
   const rowFloats = K * K * C;
   const chunk = rowsThatFit(field(d, CV_SCRATCH_BYTES), rowFloats);
-  const total = N * Ho * Wo;
   for (let r0 = 0; r0 < total; r0 += chunk) {
     const rows = min(chunk, total - r0);
     im2col(x, H, W, C, K, pad, Ho, Wo, r0, rows, scratch);

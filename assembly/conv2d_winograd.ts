@@ -6,10 +6,13 @@
 //   M_k = V_k U_k    16 independent GEMMs over a chunk of T tiles: [16][T][F]
 //   Y = A^T M A      2x2 outputs per (tile, f), then bias and ReLU
 //
+// The weight gradient runs the same transforms backwards: with dM = A dY A^T per output tile,
+// dU_k = sum over tiles of V_k^T dM_k (16 GEMMs summing over tiles), and dW = G^T dU G.
+//
 // NHWC activations, HWIO weights, as conv2d_forward. Tiles never mix images and every GEMM row is
 // one tile, so an image's result does not depend on its batch. The arithmetic differs from the
 // direct convolution's (a few ulps), but it is the same in every engine.
-import { gemmRun } from './gemm';
+import { gemmRun, GEMM_ACCUMULATE } from './gemm';
 import { zero4 } from './simd';
 
 // @ts-ignore: decorator
@@ -198,4 +201,104 @@ function outputTransform(
       }
     }
   }
+}
+
+/**
+ * Weight gradient of a Winograd convolution: dw (+)= d loss / d w for input x and output gradient
+ * dy, summed over all tiles of all images in tile order (chunking never changes the result).
+ * Same scratch needs as winogradConv.
+ */
+export function winogradFilterGrad(
+  x: usize, N: i32, H: i32, W: i32, C: i32, dy: usize, F: i32, pad: i32, Ho: i32, Wo: i32,
+  dw: usize, accumulate: bool, scratch: usize, scratchBytes: i32,
+): void {
+  const du = scratch;
+  const uBytes = 16 * C * F * 4;
+  const th = (Ho + 1) >> 1, tw = (Wo + 1) >> 1;
+  const tilesPerImage = th * tw;
+  const total = N * tilesPerImage;
+  const T = max(1, (scratchBytes - uBytes) / (16 * (C + F) * 4));
+  const v = scratch + <usize>uBytes;
+  const m = v + (<usize>(16 * T * C) << 2);
+  if (total == 0) memory.fill(du, 0, <usize>uBytes);
+  for (let t0 = 0; t0 < total; t0 += T) {
+    const tn = min(T, total - t0);
+    inputTransform(x, H, W, C, pad, th, tw, tilesPerImage, t0, tn, v, T);
+    gradTransform(dy, F, Ho, Wo, tw, tilesPerImage, t0, tn, m, T);
+    const flags = t0 > 0 ? GEMM_ACCUMULATE : 0;
+    for (let k = 0; k < 16; k++) {
+      gemmRun(C, F, tn, v + (<usize>(k * T * C) << 2), 1, C, m + (<usize>(k * T * F) << 2), F, du + (<usize>(k * C * F) << 2), F, 0, flags);
+    }
+  }
+  untransformWeights(du, C, F, dw, accumulate);
+}
+
+/** dM[k][t][f] = (A dY A^T) per 2x2 output tile; outputs past the edge count as zero. */
+function gradTransform(dy: usize, F: i32, Ho: i32, Wo: i32, tw: i32, tilesPerImage: i32, t0: i32, tn: i32, m: usize, T: i32): void {
+  const kStride = <usize>(T * F) << 2;
+  for (let t = 0; t < tn; t++) {
+    const g = t0 + t;
+    const n = g / tilesPerImage;
+    const r = g - n * tilesPerImage;
+    const ti = r / tw, tj = r - ti * tw;
+    const oy = 2 * ti, ox = 2 * tj;
+    const img = dy + (<usize>(n * Ho * Wo * F) << 2);
+    const right = ox + 1 < Wo, down = oy + 1 < Ho;
+    const dst = m + (<usize>(t * F) << 2);
+    for (let f = 0; f < F; f += 4) {
+      const base = img + (<usize>((oy * Wo + ox) * F + f) << 2);
+      const a = v128.load(base);
+      const b = right ? v128.load(base + (<usize>F << 2)) : zero4();
+      const c = down ? v128.load(base + (<usize>(Wo * F) << 2)) : zero4();
+      const d = down && right ? v128.load(base + (<usize>((Wo + 1) * F) << 2)) : zero4();
+      // A dY: rows (r0, r1, r2, r3) = (top, top + bottom, top - bottom, -bottom), then the same across.
+      const o = dst + (<usize>f << 2);
+      gradRow(o, kStride, 0, a, b);
+      gradRow(o, kStride, 4, f32x4.add(a, c), f32x4.add(b, d));
+      gradRow(o, kStride, 8, f32x4.sub(a, c), f32x4.sub(b, d));
+      gradRow(o, kStride, 12, f32x4.neg(c), f32x4.neg(d));
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function gradRow(o: usize, kStride: usize, k: i32, p: v128, q: v128): void {
+  v128.store(o + <usize>k * kStride, p);
+  v128.store(o + <usize>(k + 1) * kStride, f32x4.add(p, q));
+  v128.store(o + <usize>(k + 2) * kStride, f32x4.sub(p, q));
+  v128.store(o + <usize>(k + 3) * kStride, f32x4.neg(q));
+}
+
+/** dw (+)= G^T dU G per (c, f): 3x3 from the 16 transformed sums. */
+function untransformWeights(du: usize, C: i32, F: i32, dw: usize, accumulate: bool): void {
+  const CF = C * F;
+  for (let i = 0; i < CF; i++) {
+    // Rows of dU (4x4, k = 4*row + col); G^T = [[1, .5, .5, 0], [0, .5, -.5, 0], [0, .5, .5, 1]].
+    const u00 = load<f32>(at(du, i)), u01 = load<f32>(at(du, CF + i)), u02 = load<f32>(at(du, 2 * CF + i)), u03 = load<f32>(at(du, 3 * CF + i));
+    const u10 = load<f32>(at(du, 4 * CF + i)), u11 = load<f32>(at(du, 5 * CF + i)), u12 = load<f32>(at(du, 6 * CF + i)), u13 = load<f32>(at(du, 7 * CF + i));
+    const u20 = load<f32>(at(du, 8 * CF + i)), u21 = load<f32>(at(du, 9 * CF + i)), u22 = load<f32>(at(du, 10 * CF + i)), u23 = load<f32>(at(du, 11 * CF + i));
+    const u30 = load<f32>(at(du, 12 * CF + i)), u31 = load<f32>(at(du, 13 * CF + i)), u32 = load<f32>(at(du, 14 * CF + i)), u33 = load<f32>(at(du, 15 * CF + i));
+    // G^T dU: 3 rows of 4.
+    const a0: f32 = u00 + <f32>0.5 * (u10 + u20), a1: f32 = u01 + <f32>0.5 * (u11 + u21);
+    const a2: f32 = u02 + <f32>0.5 * (u12 + u22), a3: f32 = u03 + <f32>0.5 * (u13 + u23);
+    const b0: f32 = <f32>0.5 * (u10 - u20), b1: f32 = <f32>0.5 * (u11 - u21);
+    const b2: f32 = <f32>0.5 * (u12 - u22), b3: f32 = <f32>0.5 * (u13 - u23);
+    const c0: f32 = u30 + <f32>0.5 * (u10 + u20), c1: f32 = u31 + <f32>0.5 * (u11 + u21);
+    const c2: f32 = u32 + <f32>0.5 * (u12 + u22), c3: f32 = u33 + <f32>0.5 * (u13 + u23);
+    // (G^T dU) G: each row of 4 to 3.
+    untransformRow(dw, CF, i, 0, a0, a1, a2, a3, accumulate);
+    untransformRow(dw, CF, i, 3, b0, b1, b2, b3, accumulate);
+    untransformRow(dw, CF, i, 6, c0, c1, c2, c3, accumulate);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function untransformRow(dw: usize, CF: i32, i: i32, k: i32, x0: f32, x1: f32, x2: f32, x3: f32, accumulate: bool): void {
+  const y0: f32 = x0 + <f32>0.5 * (x1 + x2);
+  const y1: f32 = <f32>0.5 * (x1 - x2);
+  const y2: f32 = x3 + <f32>0.5 * (x1 + x2);
+  const p0 = at(dw, k * CF + i), p1 = at(dw, (k + 1) * CF + i), p2 = at(dw, (k + 2) * CF + i);
+  store<f32>(p0, accumulate ? load<f32>(p0) + y0 : y0);
+  store<f32>(p1, accumulate ? load<f32>(p1) + y1 : y1);
+  store<f32>(p2, accumulate ? load<f32>(p2) + y2 : y2);
 }

@@ -41,9 +41,9 @@ const worker = await esbuild.build({
 });
 const workerSource = worker.outputFiles[0].text;
 
-// 3. The bundled model: shipped as the plain weight file, and as one ES module that embeds its
-//    bytes (esbuild's binary loader), imported lazily and shared by the node, web and edge
-//    bundles so the package holds one copy, not one per bundle.
+// 3. The bundled model: shipped as the plain weight file, which the node bundles read, and as one
+//    ES module that embeds its bytes (esbuild's binary loader), imported lazily and shared by
+//    the web and edge bundles.
 mkdirSync(join(out, 'pretrained'), { recursive: true });
 copyFileSync(join(root, 'src/pretrained/default.gz'), join(out, 'pretrained/default.gz'));
 await esbuild.build({
@@ -63,6 +63,13 @@ const sharedWeights = {
     b.onResolve({ filter: /\/pretrained\/default-weights\.ts$/ }, () => ({ path: '../pretrained/default-weights.js', external: true }));
   },
 };
+// Node, Deno and Bun read the plain weight file instead (src/pretrained/default-weights-file.ts).
+const weightsFromFile = {
+  name: 'weights-from-file',
+  setup(b) {
+    b.onResolve({ filter: /\/pretrained\/default-weights\.ts$/ }, () => ({ path: join(root, 'src/pretrained/default-weights-file.ts') }));
+  },
+};
 // The edge leaf imports its binary as `./garment-simd.wasm?module`: left for the host's bundler
 // (wrangler, Next.js, Vercel), which compiles it at deploy time. The file sits beside the bundle.
 const edgeWasm = {
@@ -75,7 +82,7 @@ const edgeWasm = {
 // 4. JS: the same sources bundled once per platform leaf (the `#platform` import condition):
 //    node (Node, Deno, Bun; ESM with lazy chunks, and one CommonJS file for require), web
 //    (browsers and bundlers) and edge (workerd, Vercel Edge). The CommonJS build has no
-//    import.meta: the bundle's own file URL stands in for it, and it embeds the lazy chunks.
+//    import.meta: the bundle's own file URL stands in for it, and it inlines the lazy chunks.
 const entries = { index: 'src/index.ts', internal: 'src/internal.ts' };
 const common = {
   bundle: true,
@@ -88,7 +95,7 @@ const common = {
   logLevel: 'warning',
 };
 const builds = [
-  { dir: 'node', conditions: ['node'], platform: 'node', wasm: wasmFiles },
+  { dir: 'node', conditions: ['node'], platform: 'node', wasm: wasmFiles, weights: weightsFromFile },
   { dir: 'web', conditions: ['browser'], platform: 'neutral', wasm: wasmFiles },
   { dir: 'edge', conditions: ['workerd'], platform: 'neutral', wasm: ['garment-simd.wasm'], entries: { index: 'src/index.ts' }, noWorker: true },
 ];
@@ -103,7 +110,7 @@ for (const t of builds) {
     conditions: t.conditions,
     // Edge runtimes never start workers; their bundle carries no worker script.
     define: { __GARMENT_WORKER_SOURCE__: JSON.stringify(t.noWorker ? '' : workerSource) },
-    plugins: [sharedWeights, edgeWasm],
+    plugins: [t.weights ?? sharedWeights, edgeWasm],
   });
   for (const f of t.wasm) copyFileSync(join(out, f), join(out, t.dir, f));
 }
@@ -117,6 +124,7 @@ await esbuild.build({
   conditions: ['node'],
   define: { __GARMENT_WORKER_SOURCE__: JSON.stringify(workerSource), 'import.meta.url': 'import_meta_url' },
   inject: ['scripts/cjs-import-meta-url.js'],
+  plugins: [weightsFromFile],
 });
 
 // 5. Types: .d.ts per source file; and a copy that TypeScript reads as CommonJS (the nearest

@@ -209,13 +209,21 @@ async function chromium() {
 /** Opens `path` on a local server and waits for the page's `window.__smoke`. */
 async function inChromium(dir, path, serverOptions) {
   const server = await serve(dir, serverOptions);
+  try {
+    return await inChromiumAt(server.url + path);
+  } finally {
+    await server.close();
+  }
+}
+
+async function inChromiumAt(url) {
   const context = await (await chromium()).newContext();
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   try {
-    await page.goto(server.url + path);
+    await page.goto(url);
     await page.waitForFunction(() => window.__smoke !== undefined, null, { timeout: 90_000 }).catch((e) => {
       throw new Error(`${e.message}\npage errors: ${errors.join('\n') || 'none'}`);
     });
@@ -225,7 +233,6 @@ async function inChromium(dir, path, serverOptions) {
     return result;
   } finally {
     await context.close();
-    await server.close();
   }
 }
 
@@ -282,6 +289,24 @@ const rows = [
   // Also the server that sends .wasm with the wrong MIME type: streaming compilation fails, the byte path takes over.
   { name: 'chromium-plain-esm-wrong-mime', threads: 'one', run: () => inChromium(app, '/plain.html', { wasmType: 'application/octet-stream' }) },
   { name: 'chromium-vite-isolated', threads: 'many', run: async () => (await viteApp(), inChromium(join(app, 'vite-app', 'dist'), '/', { isolated: true })) },
+  {
+    name: 'chromium-vite-dev-server', threads: 'many', run: async () => {
+      const port = await freePort();
+      const child = spawn(process.execPath, [join(modules, 'vite', 'bin', 'vite.js'), '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: join(app, 'vite-app'), stdio: ['ignore', 'pipe', 'pipe'] });
+      let log = '';
+      child.stdout.on('data', (d) => (log += d));
+      child.stderr.on('data', (d) => (log += d));
+      try {
+        for (let i = 0; !log.includes('ready in'); i++) {
+          if (i > 300 || child.exitCode !== null) throw new Error(`the Vite dev server did not start:\n${log}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return await inChromiumAt(`http://127.0.0.1:${port}/`);
+      } finally {
+        child.kill();
+      }
+    },
+  },
   {
     name: 'workerd', threads: 'one', run: async () => {
       // wrangler's default rule: a `.wasm` import is a CompiledWasm module, uploaded beside the script.

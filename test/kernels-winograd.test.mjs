@@ -1,10 +1,11 @@
 // The Winograd F(2x2, 3x3) path of conv2d_forward and conv2d_backward_input (3x3 kernels, channel
 // counts multiples of 4, at least 8 input channels): against the direct float64 reference, edge
-// tiles of odd sizes, both paddings, fused bias and ReLU, and independence from the chunk size.
+// tiles of odd sizes, both paddings, fused bias and ReLU, the weight gradient, and independence
+// from the chunk size.
 import * as assert from 'uvu/assert';
 import { CONV_DESC } from '../dist/node/internal.js';
 import { variants, variantSuite, rng, expectBits } from './helpers/wasm.mjs';
-import { forwardRef, backwardInputRef } from './helpers/conv-ref.mjs';
+import { forwardRef, backwardInputRef, backwardFilterRef } from './helpers/conv-ref.mjs';
 
 const CONV_RELU = 1;
 const CONFIGS = [
@@ -26,17 +27,17 @@ function expectNear(actual, ref, abs, label) {
 for (const variant of variants) {
   const t = variantSuite('conv2d winograd', variant);
 
-  t.test('forward and backward input match the direct convolution; chunking never changes a bit', (h) => {
+  t.test('forward, backward input and backward filter match the direct convolution; chunking never changes a bit', (h) => {
     const r = rng(31);
     for (const s of CONFIGS) {
       const xLen = s.N * s.H * s.W * s.C, yLen = s.N * s.Ho * s.Wo * s.F, wLen = 9 * s.C * s.F;
       const X = r.f32(xLen), Wt = r.f32(wLen), b = r.f32(s.F), DY = r.f32(yLen);
-      const p = { X: h.f32(X), WGT: h.f32(Wt), BIAS: h.f32(b), Y: h.f32(yLen), DY: h.f32(DY), DX: h.f32(xLen) };
+      const p = { X: h.f32(X), WGT: h.f32(Wt), BIAS: h.f32(b), Y: h.f32(yLen), DY: h.f32(DY), DX: h.f32(xLen), DW: h.f32(wLen), DB: h.f32(s.F) };
       const big = 16 * s.C * s.F * 4 + wLen * 4 + 16 * 1024 * (s.C + s.F) * 4;
       const one = wLen * 4 + 16 * s.C * s.F * 4 + 16 * (s.C + s.F) * 4; // room for a single tile per chunk
       const sBig = h.alloc(big), sOne = h.alloc(one);
       const call = (kernel, scratch, bytes, flags = 0) => h.k[kernel](h.desc(CONV_DESC, {
-        N: s.N, H: s.H, W: s.W, C: s.C, F: s.F, K: 3, PAD: s.pad, HO: s.Ho, WO: s.Wo, ...p, DW: 0, DB: 0,
+        N: s.N, H: s.H, W: s.W, C: s.C, F: s.F, K: 3, PAD: s.pad, HO: s.Ho, WO: s.Wo, ...p,
         SCRATCH: scratch, SCRATCH_BYTES: bytes, FLAGS: flags,
       }));
       const ref = forwardRef(s, X, Wt, b);
@@ -54,6 +55,18 @@ for (const variant of variants) {
       h.write(p.DX, new Float32Array(xLen).fill(NaN));
       call('conv2d_backward_input', sOne, one);
       expectBits(h.read(p.DX, xLen), dx, `${s.label} backward input, one tile per chunk`);
+      const refW = backwardFilterRef(s, X, DY);
+      call('conv2d_backward_filter', sBig, big);
+      const dw = h.read(p.DW, wLen);
+      expectNear(dw, refW.dw, refW.dwAbs, `${s.label} backward filter`);
+      expectNear(h.read(p.DB, s.F), refW.db, refW.dbAbs, `${s.label} bias gradient`);
+      h.write(p.DW, new Float32Array(wLen).fill(NaN));
+      call('conv2d_backward_filter', sOne, one);
+      expectBits(h.read(p.DW, wLen), dw, `${s.label} backward filter, one tile per chunk`);
+      const dw0 = r.f32(wLen);
+      h.write(p.DW, dw0);
+      call('conv2d_backward_filter', sOne, one, 2 /* CONV_ACCUMULATE */);
+      expectNear(h.read(p.DW, wLen), refW.dw.map((v, i) => v + dw0[i]), refW.dwAbs.map((v, i) => v + Math.abs(dw0[i])), `${s.label} backward filter, accumulate`);
       h.checkGuards();
       h.reset();
     }

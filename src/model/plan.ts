@@ -219,9 +219,9 @@ export class Workspace {
       }
     }
     const scratch = arena.alloc(scratchBytes);
-    // Per batch-norm layer: this slice's batch mean and 1/std (f32 each).
+    // Per batch-norm layer: this slice's batch mean and 1/std, then three backward coefficients (f32[C] each).
     const bnStats = new Map<number, number>();
-    for (const s of steps) if (s.kind === 'bn') bnStats.set(s.layer.index, arena.f32(2 * s.layer.input.c));
+    for (const s of steps) if (s.kind === 'bn') bnStats.set(s.layer.index, arena.f32(5 * s.layer.input.c));
     this.end = arena.alloc(0);
     engine.ensure(this.end);
     this.logits = infer[infer.length - 1].out;

@@ -3,10 +3,10 @@
 //   bundled, minified and gzipped. The lazily imported chunks (the bundled model's weights, the
 //   worker script) load only when used, so they are left out: marked external, they stay dynamic
 //   imports.
-// - Every wasm binary in dist/, gzipped.
+// - Every wasm binary the package ships, gzipped.
 import { readdirSync } from 'node:fs';
 
-const wasm = readdirSync(new URL('./dist/', import.meta.url)).filter((f) => f.endsWith('.wasm')).sort();
+const wasm = readdirSync(new URL('./dist/web/', import.meta.url)).filter((f) => f.endsWith('.wasm')).sort();
 
 export default [
   {
@@ -18,5 +18,5 @@ export default [
     gzip: true,
     limit: '12 KB',
   },
-  ...wasm.map((file) => ({ name: file, path: `dist/${file}`, disablePlugins: ['@size-limit/esbuild'], gzip: true, limit: '25 KB' })),
+  ...wasm.map((file) => ({ name: file, path: `dist/web/${file}`, disablePlugins: ['@size-limit/esbuild'], gzip: true, limit: '25 KB' })),
 ];

@@ -87,8 +87,16 @@ export function bias_grad(dy: usize, rows: i32, cols: i32, db: usize, accumulate
 
 /** Counts elements that are NaN or infinite: the divergence guard's check on weights. */
 export function count_nonfinite(src: usize, count: i32): i32 {
-  let bad = 0;
-  for (let i = 0; i < count; i++) {
+  // v - v is 0 for finite v and NaN for NaN or +-Infinity; NaN != NaN.
+  let badv = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const v = v128.load(src + (<usize>i << 2));
+    const d = f32x4.sub(v, v);
+    badv = i32x4.sub(badv, f32x4.ne(d, d));
+  }
+  let bad = i32x4.extract_lane(badv, 0) + i32x4.extract_lane(badv, 1) + i32x4.extract_lane(badv, 2) + i32x4.extract_lane(badv, 3);
+  for (; i < count; i++) {
     const v = load<f32>(src + (<usize>i << 2));
     if (v - v != 0) bad++;
   }

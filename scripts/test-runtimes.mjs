@@ -421,7 +421,7 @@ function checkPackage(packed) {
   const problems = [];
   const must = ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'dist/types/index.d.ts', 'dist/types/cjs/index.d.ts', 'dist/types/cjs/package.json',
     'dist/node/index.js', 'dist/node/index.cjs', 'dist/web/index.js', 'dist/edge/index.js', 'dist/pretrained/default.gz',
-    'dist/pretrained/default-weights.js', 'dist/garment-simd.wasm', 'dist/garment-simd-threads.wasm'];
+    'dist/pretrained/default-weights.js', 'dist/web/garment-simd.wasm', 'dist/web/garment-simd-threads.wasm', 'dist/edge/garment-simd.wasm'];
   for (const f of must) if (!files.includes(f)) problems.push(`missing ${f}`);
   for (const f of files) {
     if (/(^|\/)(test|tests|fixtures|bench|src|\.tmp|node_modules)\//.test(f) || /\.(map|wat|tgz|test\.mjs)$/.test(f) || /internal\.(js|d\.ts)$/.test(f)) {
@@ -449,10 +449,10 @@ try {
   packed = await prepare();
   const summary = checkPackage(packed);
   results.push({ name: 'package', ok: true });
-  say(`  ✓ package              ${packed.filename}: ${summary} (${seconds(t)})`);
+  say(`  ✓ package                        ${packed.filename}: ${summary} (${seconds(t)})`);
 } catch (e) {
   results.push({ name: 'package', ok: false });
-  say(`  ✘ package              ${e.message.replace(/\n/g, '\n      ')}`);
+  say(`  ✘ package                        ${e.message.replace(/\n/g, '\n      ')}`);
 }
 
 let reference;
@@ -465,12 +465,12 @@ if (packed) {
       r = await row.run();
     } catch (e) {
       results.push({ name: row.name, ok: false });
-      say(`  ✘ ${row.name.padEnd(28)} ${String(e?.stack ?? e).replace(/\n/g, '\n      ')}`);
+      say(`  ✘ ${row.name.padEnd(30)} ${String(e?.stack ?? e).replace(/\n/g, '\n      ')}`);
       continue;
     }
     if (r.checked) {
       results.push({ name: row.name, ok: true });
-      say(`  ✓ ${row.name.padEnd(28)} ${r.checked} (${seconds(t)})`);
+      say(`  ✓ ${row.name.padEnd(30)} ${r.checked} (${seconds(t)})`);
       continue;
     }
     const problems = [];
@@ -482,7 +482,7 @@ if (packed) {
     const ok = problems.length === 0;
     results.push({ name: row.name, ok, text: r.text });
     const extra = r.info.posted ? `, POST /classify: ${r.info.posted}` : '';
-    say(`  ${ok ? '✓' : '✘'} ${row.name.padEnd(28)} output fnv1a ${fnv1a(r.text)}, threads ${r.info.threads}${extra} (${seconds(t)})`);
+    say(`  ${ok ? '✓' : '✘'} ${row.name.padEnd(30)} output fnv1a ${fnv1a(r.text)}, threads ${r.info.threads}${extra} (${seconds(t)})`);
     if (!ok) say(`      ${problems.join('\n').replace(/\n/g, '\n      ')}`);
   }
 }

@@ -161,6 +161,11 @@ export class Classifier {
   async #predictPixels(pixels: Uint8Array, count: number): Promise<Prediction[]> {
     const classes = this.labels.length;
     const probs = await this.#net.infer(pixels, 0, count, 'probs');
+    for (let i = 0; i < probs.length; i++) {
+      if (!Number.isFinite(probs[i])) {
+        throw new GarmentError('E_NUMERIC', `image ${Math.floor(i / classes)}: the model's arithmetic overflowed (its weights are too large), so it has no answer`);
+      }
+    }
     const out: Prediction[] = [];
     for (let i = 0; i < count; i++) {
       const index = argmax(probs, i * classes, classes);

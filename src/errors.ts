@@ -23,6 +23,7 @@ export type GarmentErrorCode =
   | 'E_DISPOSED' // a classifier used after dispose()
   | 'E_ABORTED' // training stopped by an AbortSignal
   | 'E_DIVERGED' // NaN or Infinity appeared in the loss or the weights
+  | 'E_NUMERIC' // the model's arithmetic overflowed (e.g. weights too large): no finite answer
   | 'E_WORKER'; // a worker thread failed to start or died
 
 /** The one error type the library throws on purpose. Check `code`, not the message. */

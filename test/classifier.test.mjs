@@ -188,6 +188,15 @@ test('bad input: typed errors with stable codes, and the classifier still works 
   const deep = [...Array.from({ length: 6 }, () => [{ type: 'dense', units: 64 }, { type: 'relu' }]).flat(), { type: 'dense', units: 10 }];
   const diverging = await createClassifier({ model: deep, seed: 1 });
   await expectGarmentError(() => diverging.train(syntheticDataset(64), { epochs: 30, batchSize: 8, learningRate: 1e5 }), 'E_DIVERGED');
+  // Learning rate 1e3 with SGD: the loss overflows within a few steps; the guard stops there and
+  // puts back weights that still give finite answers.
+  const sgd = await createClassifier({ model: 'cnn', seed: 1, threads: 1 });
+  const err = await expectGarmentError(() => sgd.train(syntheticDataset(2000, { seed: 1 }), { epochs: 1, batchSize: 32, optimizer: 'sgd', learningRate: 1e3 }), 'E_DIVERGED');
+  assert.match(err.message, 'step');
+  const afterGuard = await sgd.predict(good);
+  assert.ok(Number.isFinite(afterGuard.confidence), 'the restored weights still classify');
+  const restored = (await import('../dist/node/internal.js')).decodeWeights(await sgd.save());
+  assert.ok(restored.tensors.every((t) => t.data.every(Number.isFinite)));
   await expectGarmentError(() => clf.evaluate({ images: 1, labels: 2, count: 3 }), 'E_OPTION');
   await expectGarmentError(() => createClassifier({ model: 'resnet-9000' }), 'E_MODEL_UNKNOWN');
   await expectGarmentError(() => createClassifier({ model: [{ type: 'lstm' }] }), 'E_MODEL_SPEC');

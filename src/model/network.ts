@@ -88,6 +88,9 @@ export class Network {
   private foldedVersion = 0;
   /** The calling thread's batch-norm statistics block (one slice). */
   private readonly localShare: BatchNormShare;
+  /** Room for a copy of parameters and optimizer moments (the divergence guard's last good state). */
+  private readonly snapshotAt: number;
+  private readonly snapshotStep: [number, number] = [0, 0];
   private readonly module: WebAssembly.Module;
   private readonly arena: Arena;
   private readonly workspaceMark: number;
@@ -113,6 +116,7 @@ export class Network {
     this.norm = norm;
     this.threads = threads;
     this.control = control;
+    this.snapshotAt = arena.f32(6 * layout.paramCount);
     const partBytes = batchNormPartBytes(layout);
     this.localShare = { part0: arena.alloc(partBytes), stride: partBytes, parts: 1, index: 0 };
     this.workspaceMark = arena.mark();
@@ -202,6 +206,37 @@ export class Network {
     await this.runPool(pooled, P.CMD_TRAIN);
     this.optimizerStep = t;
     return this.collect(pooled.ws, slices, batch);
+  }
+
+  /**
+   * Saves parameters, optimizer state and step counter in one of two slots, to put back if a
+   * later step diverges (two, because weights can be finite yet already overflow the next loss).
+   */
+  snapshot(slot: 0 | 1): void {
+    const n = this.layout.paramCount * 4;
+    const u8 = this.engine.u8;
+    const s = this.snapshotAt + slot * 3 * n;
+    u8.copyWithin(s, this.region.params, this.region.params + n);
+    u8.copyWithin(s + n, this.region.m, this.region.m + n);
+    u8.copyWithin(s + 2 * n, this.region.v, this.region.v + n);
+    this.snapshotStep[slot] = this.optimizerStep;
+  }
+
+  /** Puts back what snapshot(slot) saved. */
+  restoreSnapshot(slot: 0 | 1): void {
+    const n = this.layout.paramCount * 4;
+    const u8 = this.engine.u8;
+    const s = this.snapshotAt + slot * 3 * n;
+    u8.copyWithin(this.region.params, s, s + n);
+    u8.copyWithin(this.region.m, s + n, s + 2 * n);
+    u8.copyWithin(this.region.v, s + 2 * n, s + 3 * n);
+    this.optimizerStep = this.snapshotStep[slot];
+    this.paramsVersion++;
+  }
+
+  /** Whether every parameter (and running statistic) is finite. */
+  paramsFinite(): boolean {
+    return this.engine.k.count_nonfinite(this.region.params, this.layout.paramCount) === 0;
   }
 
   /** Recomputes the folded batch-norm weights for inference if training changed the parameters. */

@@ -270,6 +270,8 @@ export async function trainNetwork(
       const from = (step - 1) * s.batchSize;
       const n = Math.min(s.batchSize, train.count - from);
       lr = learningRateAt(s.schedule, s.optimizer.learningRate, runStep++, totalSteps, cos);
+      const slot = (runStep & 1) as 0 | 1;
+      net.snapshot(slot);
       const result = await net.trainBatch(
         { images: train.images, labels: train.labels, order, from, n },
         {
@@ -277,8 +279,14 @@ export async function trainNetwork(
           augmentation: s.augmentation, optimizer: { ...s.optimizer, learningRate: lr },
         },
       );
-      if (!Number.isFinite(result.lossSum)) {
-        throw new GarmentError('E_DIVERGED', `training diverged at epoch ${epoch}, step ${step}: the loss is ${result.lossSum}; lower the learning rate (now ${lr})`);
+      // The divergence guard. Non-finite weights after this step: put back those from before it.
+      // A non-finite loss: the weights it came from are already bad (finite but overflowing), so
+      // put back the ones before the previous step, which gave a finite loss.
+      const lossBad = !Number.isFinite(result.lossSum);
+      if (lossBad || !net.paramsFinite()) {
+        net.restoreSnapshot(lossBad && runStep > 1 ? ((slot ^ 1) as 0 | 1) : slot);
+        const what = lossBad ? `the loss is ${result.lossSum}; the last weights with a finite loss were put back` : 'the weights are no longer finite; the weights from before this step were put back';
+        throw new GarmentError('E_DIVERGED', `training diverged at epoch ${epoch}, step ${step}: ${what}; lower the learning rate (now ${lr})`);
       }
       correct += result.correct;
       lossSum += result.lossSum;

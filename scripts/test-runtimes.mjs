@@ -1,8 +1,9 @@
 // The runtime matrix: packs the package as npm would publish it, installs the tarball into a fresh
 // project, and runs one smoke test (test/runtimes/smoke-core.mjs) in every runtime: Node (ESM and
 // CommonJS), Deno (npm: specifier, package.json, local paths), Bun, headless Chromium (an esbuild
-// bundle, plain ES modules, a Vite app; with and without cross-origin isolation), Cloudflare's
-// workerd and Vercel's edge-runtime. Every runtime must print the same text, bit for bit.
+// bundle, plain ES modules, a Vite build and dev server; with and without cross-origin isolation),
+// Cloudflare's workerd and Vercel's edge-runtime. Every runtime must print the same text, bit for
+// bit. It also typechecks the published types and checks what the tarball holds.
 //
 //   node scripts/test-runtimes.mjs [--only=name,name] [--keep]
 //
@@ -32,23 +33,23 @@ const seconds = (t) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 // Helpers
 
 /** Runs a command; resolves with its output, rejects on a non-zero exit or after `timeout` ms. */
-function exec(cmd, args, { cwd = app, env = {}, timeout = 120_000, input } = {}) {
+function exec(cmd, args, { cwd = app, env = {}, timeout = 120_000 } = {}) {
+  const what = `${cmd.startsWith(root) ? relative(root, cmd) : cmd} ${args.join(' ')}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${relative(root, cmd) || cmd} ${args.join(' ')}: no exit after ${timeout / 1000} s\n${stderr.slice(-2000)}`));
+      reject(new Error(`${what}: no exit after ${timeout / 1000} s\n${stderr.slice(-2000)}`));
     }, timeout);
     child.on('error', (e) => (clearTimeout(timer), reject(e)));
     child.on('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve({ stdout, stderr });
-      else reject(new Error(`${relative(root, cmd) || cmd} ${args.join(' ')} exited with ${code}\n${(stderr || stdout).slice(-3000)}`));
+      else reject(new Error(`${what} exited with ${code}\n${(stderr || stdout).slice(-3000)}`));
     });
-    child.stdin.end(input);
   });
 }
 

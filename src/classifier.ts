@@ -7,6 +7,7 @@ import { decodeWeights, encodeWeights, type WeightFile } from './io/weights.ts';
 import { initParams } from './model/init.ts';
 import { DEFAULT_NORM, Network, argmax, type InputNorm, type ThreadConfig } from './model/network.ts';
 import { type LayerSpec, type PresetName, presetLayers, validateLayers } from './model/spec.ts';
+import { CHECKPOINT_TENSOR_PREFIXES } from './train/checkpoint.ts';
 import { evaluateNetwork } from './train/evaluate.ts';
 import type { EvaluationReport } from './train/metrics.ts';
 import { type TrainHistory, type TrainOptions, trainNetwork } from './train/train.ts';
@@ -116,7 +117,7 @@ export class Classifier {
   /** Trains on `data`; resolves with the per-epoch history. Same as `train(classifier, data, options)`. */
   train(data: Dataset, options: TrainOptions = {}): Promise<TrainHistory> {
     return this.#run(async () => {
-      const history = await trainNetwork(this.#net, data, options, this.#seed, this.labels);
+      const history = await trainNetwork(this.#net, data, options, this.#seed, this.labels, this.#metadata);
       const last = history.epochs[history.epochs.length - 1];
       this.#metadata = {
         ...this.#metadata,
@@ -312,6 +313,8 @@ async function fromWeightFile(
     params.set(t.data, p.offset);
     byName.delete(p.name);
   }
+  // A checkpoint loads as a model too: its optimizer tensors are for resuming training.
+  for (const name of byName.keys()) if (CHECKPOINT_TENSOR_PREFIXES.some((p) => name.startsWith(p))) byName.delete(name);
   if (byName.size) throw new GarmentError('E_WEIGHTS_MISMATCH', `weights: tensors the model does not use: ${[...byName.keys()].join(', ')}`);
   return new Classifier(net, labels, seed, { ...(file.metadata ?? {}) });
 }

@@ -150,6 +150,11 @@ export class Network {
     return [f.subarray(this.region.m >> 2, (this.region.m >> 2) + n), f.subarray(this.region.v >> 2, (this.region.v >> 2) + n)];
   }
 
+  /** Threads this network was set up for (1 without a pool), whether or not they have started. */
+  get threadsConfigured(): number {
+    return this.threads?.workers ?? 1;
+  }
+
   /** Worker threads in use now (1 when running on the calling thread only). */
   get activeThreads(): number {
     return this.pooled ? this.pooled.pool.size : 1;

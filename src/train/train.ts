@@ -6,6 +6,8 @@ import type { Augmentation, OptimizerSettings } from '../model/plan.ts';
 import { Rng, mix32 } from '../model/random.ts';
 import { IMAGE_PIXELS, type Dataset } from '../types.ts';
 import { evaluateNetwork } from './evaluate.ts';
+import { platform } from '#platform';
+import { type LoopState, encodeCheckpoint, restoreCheckpoint } from './checkpoint.ts';
 import { type Schedule, checkSchedule, learningRateAt } from './schedule.ts';
 import { checkDataset } from './validate.ts';
 
@@ -109,6 +111,19 @@ export interface TrainOptions {
   progressInterval?: number;
   /** Stops training within one batch; the model keeps the weights of the last finished step. */
   signal?: AbortSignal;
+  /** Save checkpoints: at the end of every epoch, every `everySteps` steps, and when aborted. */
+  checkpoint?: CheckpointOptions;
+  /** Continue from a checkpoint of a run with the same data, options and thread count. */
+  resume?: Uint8Array;
+}
+
+export interface CheckpointOptions {
+  /** A file to write (Node, Deno, Bun): through a temporary file and a rename, never half-written. */
+  path?: string;
+  /** Called with each checkpoint's bytes (any runtime, e.g. to store it in IndexedDB). */
+  onSave?: (bytes: Uint8Array, at: { epoch: number; step: number }) => void | Promise<void>;
+  /** Also save every this many steps. Default: only at epoch ends (and on abort). */
+  everySteps?: number;
 }
 
 interface Settings {
@@ -227,8 +242,28 @@ function splitValidation(ds: Dataset, fraction: number, rng: Rng): { train: Data
   return { train: take(trainIdx), validation: take(order.subarray(0, nVal).slice().sort()) };
 }
 
+/** A cheap identity for a dataset: its size and a hash of every 61st pixel and every label. */
+function dataHash(ds: Dataset): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < ds.images.length; i += 61) h = Math.imul(h ^ ds.images[i], 0x01000193);
+  for (let i = 0; i < ds.labels.length; i++) h = Math.imul(h ^ ds.labels[i], 0x01000193);
+  return h >>> 0;
+}
+
+function checkCheckpointOptions(c: unknown): CheckpointOptions | undefined {
+  if (c === undefined) return undefined;
+  if (!c || typeof c !== 'object') throw new GarmentError('E_OPTION', 'train: checkpoint must be { path?, onSave?, everySteps? }');
+  const o = c as CheckpointOptions;
+  if (o.path !== undefined && (typeof o.path !== 'string' || !o.path)) throw new GarmentError('E_OPTION', 'train: checkpoint.path must be a file path');
+  if (o.onSave !== undefined && typeof o.onSave !== 'function') throw new GarmentError('E_OPTION', 'train: checkpoint.onSave must be a function');
+  if (o.path === undefined && o.onSave === undefined) throw new GarmentError('E_OPTION', 'train: checkpoint needs a path or an onSave callback');
+  num(o.everySteps, 'checkpoint.everySteps', 1, isPosInt(1e9), 'an integer >= 1');
+  return o;
+}
+
 export async function trainNetwork(
   net: Network, data: Dataset, options: TrainOptions, seed: number, labels: readonly string[],
+  metadata: Record<string, unknown> = {},
 ): Promise<TrainHistory> {
   const s = trainSettings(options ?? {});
   const classes = net.layout.classes;
@@ -244,33 +279,52 @@ export async function trainNetwork(
   if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean')) {
     throw new GarmentError('E_OPTION', 'train: signal must be an AbortSignal');
   }
-  const rng = new Rng(runSeed, 2);
+  const checkpoint = checkCheckpointOptions(options.checkpoint);
   const order = new Uint32Array(train.count);
-  for (let i = 0; i < order.length; i++) order[i] = i;
   const stepsPerEpoch = Math.ceil(train.count / s.batchSize);
   const totalSteps = stepsPerEpoch * s.epochs;
   const cos = (x: number) => net.engine.k.cos64(x);
-  const history: TrainHistory = { epochs: [] };
   const es = s.earlyStopping;
-  let best = Infinity;
+  const fingerprint = JSON.stringify({
+    data: [train.count, dataHash(train)], validation: validation ? [validation.count, dataHash(validation)] : null,
+    seed: runSeed, ...s, progressInterval: undefined,
+  });
+  let st: LoopState = {
+    epoch: 1, step: 0, runStep: 0, optimizerStep: net.optimizerStep, lossSum: 0, correct: 0, seen: 0,
+    history: [], best: Infinity, sinceBest: 0, fingerprint,
+  };
   let bestParams: Float32Array | undefined;
-  let sinceBest = 0;
+  if (options.resume !== undefined) ({ state: st, best: bestParams } = restoreCheckpoint(net, options.resume, fingerprint));
+  const history: TrainHistory = { epochs: st.history };
+  if (st.bestEpoch !== undefined) history.bestEpoch = st.bestEpoch;
+  const save = async () => {
+    if (!checkpoint) return;
+    st.optimizerStep = net.optimizerStep;
+    const bytes = encodeCheckpoint(net, labels, metadata, st, bestParams);
+    if (checkpoint.path) await platform.writeFileAtomic(checkpoint.path, bytes);
+    await checkpoint.onSave?.(bytes, { epoch: st.epoch, step: st.step });
+  };
   let lastYield = now();
-  let runStep = 0;
   let lr = s.optimizer.learningRate;
-  for (let epoch = 1; epoch <= s.epochs; epoch++) {
-    if (s.shuffle) rng.shuffle(order);
+  let stopped = false;
+  for (; st.epoch <= s.epochs && !stopped; st.epoch++, st.step = 0, st.lossSum = 0, st.correct = 0, st.seen = 0) {
+    const epoch = st.epoch;
+    // Each epoch's order comes from (seed, epoch) alone, so a resumed run can rebuild it.
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    if (s.shuffle) new Rng(runSeed, 16 + epoch).shuffle(order);
     const t0 = now();
     let lastReport = t0;
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    for (let step = 1; step <= stepsPerEpoch; step++) {
-      if (signal?.aborted) throw abortError(signal);
-      const from = (step - 1) * s.batchSize;
+    const seenAtStart = st.seen;
+    while (st.step < stepsPerEpoch) {
+      if (signal?.aborted) {
+        await save();
+        throw abortError(signal);
+      }
+      const step = st.step + 1;
+      const from = st.step * s.batchSize;
       const n = Math.min(s.batchSize, train.count - from);
-      lr = learningRateAt(s.schedule, s.optimizer.learningRate, runStep++, totalSteps, cos);
-      const slot = (runStep & 1) as 0 | 1;
+      lr = learningRateAt(s.schedule, s.optimizer.learningRate, st.runStep, totalSteps, cos);
+      const slot = (++st.runStep & 1) as 0 | 1;
       net.snapshot(slot);
       const result = await net.trainBatch(
         { images: train.images, labels: train.labels, order, from, n },
@@ -284,21 +338,23 @@ export async function trainNetwork(
       // put back the ones before the previous step, which gave a finite loss.
       const lossBad = !Number.isFinite(result.lossSum);
       if (lossBad || !net.paramsFinite()) {
-        net.restoreSnapshot(lossBad && runStep > 1 ? ((slot ^ 1) as 0 | 1) : slot);
+        net.restoreSnapshot(lossBad && st.runStep > 1 ? ((slot ^ 1) as 0 | 1) : slot);
         const what = lossBad ? `the loss is ${result.lossSum}; the last weights with a finite loss were put back` : 'the weights are no longer finite; the weights from before this step were put back';
         throw new GarmentError('E_DIVERGED', `training diverged at epoch ${epoch}, step ${step}: ${what}; lower the learning rate (now ${lr})`);
       }
-      correct += result.correct;
-      lossSum += result.lossSum;
-      seen += n;
+      st.step = step;
+      st.correct += result.correct;
+      st.lossSum += result.lossSum;
+      st.seen += n;
       const t = now();
       if (options.onProgress && (t - lastReport >= s.progressInterval || step === stepsPerEpoch)) {
         lastReport = t;
         options.onProgress({
-          epoch, epochs: s.epochs, step, stepsPerEpoch, loss: lossSum / seen, accuracy: correct / seen,
-          imagesPerSecond: seen / Math.max(1e-9, (t - t0) / 1000), learningRate: lr,
+          epoch, epochs: s.epochs, step, stepsPerEpoch, loss: st.lossSum / st.seen, accuracy: st.correct / st.seen,
+          imagesPerSecond: (st.seen - seenAtStart) / Math.max(1e-9, (t - t0) / 1000), learningRate: lr,
         });
       }
+      if (checkpoint?.everySteps && st.runStep % checkpoint.everySteps === 0 && step < stepsPerEpoch) await save();
       if (t - lastYield >= YIELD_EVERY_MS) {
         await yieldToEventLoop();
         lastYield = now();
@@ -306,7 +362,8 @@ export async function trainNetwork(
     }
     const seconds = (now() - t0) / 1000;
     const summary: EpochSummary = {
-      epoch, loss: lossSum / seen, accuracy: correct / seen, seconds, imagesPerSecond: seen / Math.max(1e-9, seconds), learningRate: lr,
+      epoch, loss: st.lossSum / st.seen, accuracy: st.correct / st.seen, seconds,
+      imagesPerSecond: (st.seen - seenAtStart) / Math.max(1e-9, seconds), learningRate: lr,
     };
     if (validation) {
       const r = await evaluateNetwork(net, validation, labels);
@@ -317,15 +374,23 @@ export async function trainNetwork(
     options.onEpoch?.(summary);
     if (es) {
       const score = es.monitor === 'loss' ? summary.validationLoss! : -summary.validationAccuracy!;
-      if (score < best - es.minDelta) {
-        best = score;
-        sinceBest = 0;
-        history.bestEpoch = epoch;
+      if (score < st.best - es.minDelta) {
+        st.best = score;
+        st.sinceBest = 0;
+        st.bestEpoch = history.bestEpoch = epoch;
         if (es.restoreBest) bestParams = net.params().slice();
-      } else if (++sinceBest >= es.patience) {
+      } else if (++st.sinceBest >= es.patience) {
         history.stoppedEarly = true;
-        break;
+        stopped = true;
       }
+    }
+    if (checkpoint) {
+      // Saved as "epoch done": a resume starts the next one.
+      st.epoch++;
+      st.step = 0;
+      st.lossSum = st.correct = st.seen = 0;
+      await save();
+      st.epoch--;
     }
   }
   if (es?.restoreBest && bestParams && history.bestEpoch !== history.epochs.length) {

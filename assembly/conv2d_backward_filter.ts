@@ -8,6 +8,7 @@
 import { gemmRun, GEMM_ACCUMULATE } from './gemm';
 import { im2col } from './im2col';
 import { useWinograd, winogradFilterGrad, winogradScratchBytes } from './conv2d_winograd';
+import { singleChannelFilterGrad, singleChannelScratchBytes } from './conv2d_single_channel';
 import { columnSum } from './tensor_ops';
 import {
   CV_N, CV_H, CV_W, CV_C, CV_F, CV_K, CV_PAD, CV_HO, CV_WO, CV_X, CV_DY, CV_DW, CV_DB,
@@ -25,6 +26,11 @@ export function conv2d_backward_filter(d: usize): void {
   const total = N * Ho * Wo;
   if (useWinograd(K, C, F) && field(d, CV_SCRATCH_BYTES) >= winogradScratchBytes(C, F, 1)) {
     winogradFilterGrad(x, N, H, W, C, dy, F, pad, Ho, Wo, dw, accumulate, scratch, field(d, CV_SCRATCH_BYTES));
+    if (db) columnSum(dy, total, F, db, accumulate);
+    return;
+  }
+  if (C == 1 && (F & 3) == 0 && field(d, CV_SCRATCH_BYTES) >= singleChannelScratchBytes(H, W, pad)) {
+    singleChannelFilterGrad(x, N, H, W, dy, F, K, pad, Ho, Wo, dw, accumulate, scratch);
     if (db) columnSum(dy, total, F, db, accumulate);
     return;
   }

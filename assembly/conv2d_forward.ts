@@ -6,6 +6,7 @@
 import { gemmRun, GEMM_RELU } from './gemm';
 import { im2col } from './im2col';
 import { useWinograd, winogradConv, winogradScratchBytes } from './conv2d_winograd';
+import { singleChannelForward, singleChannelScratchBytes } from './conv2d_single_channel';
 import {
   CV_N, CV_H, CV_W, CV_C, CV_F, CV_K, CV_PAD, CV_HO, CV_WO, CV_X, CV_WGT, CV_BIAS, CV_Y,
   CV_SCRATCH, CV_SCRATCH_BYTES, CV_FLAGS, CONV_RELU, field, ptr, rowsThatFit,
@@ -21,6 +22,10 @@ export function conv2d_forward(d: usize): void {
   const flags = (field(d, CV_FLAGS) & CONV_RELU) != 0 ? GEMM_RELU : 0;
   if (useWinograd(K, C, F) && field(d, CV_SCRATCH_BYTES) >= winogradScratchBytes(C, F, 1)) {
     winogradConv(x, N, H, W, C, w, F, pad, Ho, Wo, bias, y, flags != 0, scratch, field(d, CV_SCRATCH_BYTES));
+    return;
+  }
+  if (C == 1 && (F & 3) == 0 && field(d, CV_SCRATCH_BYTES) >= singleChannelScratchBytes(H, W, pad)) {
+    singleChannelForward(x, N, H, W, w, F, K, pad, Ho, Wo, bias, y, flags != 0, scratch);
     return;
   }
   const rowFloats = K * K * C;

@@ -190,7 +190,7 @@ test('bad input: typed errors with stable codes, and the classifier still works 
   await expectGarmentError(() => diverging.train(syntheticDataset(64), { epochs: 30, batchSize: 8, learningRate: 1e5 }), 'E_DIVERGED');
   // Learning rate 1e3 with SGD: the loss overflows within a few steps; the guard stops there and
   // puts back weights that still give finite answers.
-  const sgd = await createClassifier({ model: 'cnn', seed: 1, threads: 1 });
+  const sgd = await createClassifier({ model: deep, seed: 1, threads: 1 });
   const err = await expectGarmentError(() => sgd.train(syntheticDataset(2000, { seed: 1 }), { epochs: 1, batchSize: 32, optimizer: 'sgd', learningRate: 1e3 }), 'E_DIVERGED');
   assert.match(err.message, 'step');
   const afterGuard = await sgd.predict(good);

@@ -1,0 +1,126 @@
+// Convolution of a single-channel input (a network's first layer: gray pixels), direct instead
+// of im2col: each image is copied once into a zero-padded plane in SCRATCH, and the K*K taps are
+// read from it in place. Forward is a 4-pixel x 8-filter register tile over the taps; the weight
+// gradient keeps 8 filters' sums in registers while it walks the pixels. Every output sums its
+// taps in (kh, kw) order, bias last; every weight gradient sums pixels in (n, oh, ow) order.
+// Used when C == 1 and F is a multiple of 4 (see conv2d_forward and conv2d_backward_filter).
+import { madd, zero4 } from './simd';
+
+// @ts-ignore: decorator
+@inline function at(base: usize, i: i32): usize {
+  return base + (<usize>i << 2);
+}
+
+/** Copies image `img` (H x W) into a (H + 2*pad) x (W + 2*pad) plane with a zero border. */
+function padImage(img: usize, H: i32, W: i32, pad: i32, plane: usize): void {
+  const Wp = W + 2 * pad;
+  memory.fill(plane, 0, <usize>((H + 2 * pad) * Wp) << 2);
+  for (let y = 0; y < H; y++) memory.copy(at(plane, (y + pad) * Wp + pad), at(img, y * W), <usize>W << 2);
+}
+
+/** Bytes of SCRATCH these kernels need: one padded plane. */
+export function singleChannelScratchBytes(H: i32, W: i32, pad: i32): i32 {
+  return (H + 2 * pad) * (W + 2 * pad) * 4;
+}
+
+export function singleChannelForward(
+  x: usize, N: i32, H: i32, W: i32, w: usize, F: i32, K: i32, pad: i32, Ho: i32, Wo: i32,
+  bias: usize, y: usize, relu: bool, plane: usize,
+): void {
+  const Wp = W + 2 * pad;
+  const taps = K * K;
+  const fs = <usize>F << 2;
+  for (let n = 0; n < N; n++) {
+    padImage(at(x, n * H * W), H, W, pad, plane);
+    const out = at(y, n * Ho * Wo * F);
+    for (let oh = 0; oh < Ho; oh++) {
+      let ow = 0;
+      for (; ow + 4 <= Wo; ow += 4) {
+        for (let f = 0; f < F; f += 8) {
+          const two = f + 8 <= F;
+          let a0 = zero4(), a1 = zero4(), b0 = zero4(), b1 = zero4();
+          let c0 = zero4(), c1 = zero4(), d0 = zero4(), d1 = zero4();
+          for (let t = 0; t < taps; t++) {
+            const kh = t / K, kw = t - kh * K;
+            const src = at(plane, (oh + kh) * Wp + ow + kw);
+            const wv = at(w, t * F + f);
+            const w0 = v128.load(wv), w1 = two ? v128.load(wv, 16) : zero4();
+            const p0 = v128.load32_splat(src), p1 = v128.load32_splat(src, 4);
+            const p2 = v128.load32_splat(src, 8), p3 = v128.load32_splat(src, 12);
+            a0 = madd(a0, p0, w0); a1 = madd(a1, p0, w1);
+            b0 = madd(b0, p1, w0); b1 = madd(b1, p1, w1);
+            c0 = madd(c0, p2, w0); c1 = madd(c1, p2, w1);
+            d0 = madd(d0, p3, w0); d1 = madd(d1, p3, w1);
+          }
+          const o = out + (<usize>((oh * Wo + ow) * F + f) << 2);
+          store4(o, a0, a1, bias, f, relu, two);
+          store4(o + fs, b0, b1, bias, f, relu, two);
+          store4(o + 2 * fs, c0, c1, bias, f, relu, two);
+          store4(o + 3 * fs, d0, d1, bias, f, relu, two);
+        }
+      }
+      for (; ow < Wo; ow++) {
+        for (let f = 0; f < F; f += 8) {
+          const two = f + 8 <= F;
+          let a0 = zero4(), a1 = zero4();
+          for (let t = 0; t < taps; t++) {
+            const kh = t / K, kw = t - kh * K;
+            const p0 = v128.load32_splat(at(plane, (oh + kh) * Wp + ow + kw));
+            const wv = at(w, t * F + f);
+            a0 = madd(a0, p0, v128.load(wv));
+            if (two) a1 = madd(a1, p0, v128.load(wv, 16));
+          }
+          store4(out + (<usize>((oh * Wo + ow) * F + f) << 2), a0, a1, bias, f, relu, two);
+        }
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function store4(o: usize, v0: v128, v1: v128, bias: usize, f: i32, relu: bool, two: bool): void {
+  if (bias) {
+    v0 = f32x4.add(v0, v128.load(at(bias, f)));
+    if (two) v1 = f32x4.add(v1, v128.load(at(bias, f + 4)));
+  }
+  if (relu) {
+    v0 = f32x4.max(v0, zero4());
+    v1 = f32x4.max(v1, zero4());
+  }
+  v128.store(o, v0);
+  if (two) v128.store(o, v1, 16);
+}
+
+/** dw (+)= gradient of a single-channel convolution's weights (K x K x 1 x F). */
+export function singleChannelFilterGrad(
+  x: usize, N: i32, H: i32, W: i32, dy: usize, F: i32, K: i32, pad: i32, Ho: i32, Wo: i32,
+  dw: usize, accumulate: bool, plane: usize,
+): void {
+  const Wp = W + 2 * pad;
+  const taps = K * K;
+  if (!accumulate) memory.fill(dw, 0, <usize>(taps * F) << 2);
+  for (let n = 0; n < N; n++) {
+    padImage(at(x, n * H * W), H, W, pad, plane);
+    const g = at(dy, n * Ho * Wo * F);
+    for (let t = 0; t < taps; t++) {
+      const kh = t / K, kw = t - kh * K;
+      for (let f = 0; f < F; f += 8) {
+        const two = f + 8 <= F;
+        const d = at(dw, t * F + f);
+        let a0 = v128.load(d), a1 = two ? v128.load(d, 16) : zero4();
+        for (let oh = 0; oh < Ho; oh++) {
+          const row = at(plane, (oh + kh) * Wp + kw);
+          let gp = g + (<usize>(oh * Wo * F + f) << 2);
+          for (let ow = 0; ow < Wo; ow++) {
+            const p = v128.load32_splat(row + (<usize>ow << 2));
+            a0 = madd(a0, p, v128.load(gp));
+            if (two) a1 = madd(a1, p, v128.load(gp, 16));
+            gp += <usize>F << 2;
+          }
+        }
+        v128.store(d, a0);
+        if (two) v128.store(d, a1, 16);
+      }
+    }
+  }
+}

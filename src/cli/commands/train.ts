@@ -2,7 +2,7 @@
 // garment-wasm train: trains epoch by epoch so that a checkpoint can be written after each one,
 // with a live progress line on a terminal and one summary line per epoch everywhere.
 import { unlinkSync } from 'node:fs';
-import { createClassifier, type Classifier, type EpochSummary, type TrainProgress } from '../../index.ts';
+import { PRESET_NAMES, createClassifier, type Classifier, type EpochSummary, type TrainProgress } from '../../index.ts';
 import { CliError, UsageError, flag, int, num, parse, str, threads, THREADS_OPTION } from '../args.ts';
 import { limit, loadData, splitValidation } from '../data.ts';
 import { line, readBytes, writeAtomic, type Io } from '../io.ts';
@@ -16,8 +16,8 @@ weights go to a checkpoint file (written atomically) and the learning curves to 
 that 'garment-wasm report' draws.
 
 Model and data
-  --model NAME|FILE        a preset (mlp, seed-cnn, cnn) or a JSON file with a layer list or
-                           { "layers": [...], "labels": [...] }                 (default: seed-cnn)
+  --model NAME|FILE        a preset (${PRESET_NAMES.join(', ')}) or a JSON file with a layer
+                           list or { "layers": [...], "labels": [...] }         (default: seed-cnn)
   --weights FILE           continue from a saved weight file (e.g. a checkpoint) instead
   --data DIR               a folder with the four Fashion-MNIST files (default: $GARMENT_DATA, then
                            the download cache)

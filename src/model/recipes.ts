@@ -1,0 +1,24 @@
+// How each preset is meant to be trained: the recipes behind the README's accuracy table, used
+// by the CLI (`garment-wasm train --model <preset>`) and `npm run bench:accuracy`.
+import type { TrainOptions } from '../train/train.ts';
+import type { PresetName } from './spec.ts';
+
+export type Recipe = Pick<
+  TrainOptions,
+  'epochs' | 'batchSize' | 'learningRate' | 'optimizer' | 'weightDecay' | 'schedule' | 'labelSmoothing' | 'augment' | 'validationSplit'
+>;
+
+export const RECIPES: Readonly<Record<PresetName, Readonly<Recipe>>> = Object.freeze({
+  // The notebooks' MLP: Adam 1e-3, batch 64, 10 epochs.
+  mlp: { epochs: 10, batchSize: 64, learningRate: 1e-3 },
+  // The Keras notebook's recipe: 50 epochs at batch 512, 20% of the training set held out.
+  'seed-cnn': { epochs: 50, batchSize: 512, learningRate: 1e-3, validationSplit: 0.2 },
+  // Two conv blocks, plain Adam.
+  cnn: { epochs: 15, batchSize: 64, learningRate: 1e-3 },
+  // The bundled model's recipe: AdamW with a one-cycle schedule, label smoothing, shifts, flips
+  // and random erasing.
+  default: {
+    epochs: 30, batchSize: 128, learningRate: 4e-3, optimizer: 'adam', weightDecay: 0.05, schedule: 'one-cycle',
+    labelSmoothing: 0.1, augment: { shift: 2, flip: true, erase: 0.25 },
+  },
+});

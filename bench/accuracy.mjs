@@ -4,7 +4,7 @@
 // quantisation, and the weight-file sizes. Writes bench/results/accuracy.json.
 //
 //   npm run bench:accuracy                  # every preset
-//   npm run bench:accuracy -- --only default --epochs 15 --threads 2 --out model.gz
+//   npm run bench:accuracy -- --only default --epochs 15 --threads 2 --out model.gz --dtype int8
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createClassifier, loadFashionMNIST, RECIPES, PRESET_NAMES, formatReport } from 'garment-wasm';
@@ -18,6 +18,7 @@ const { values: a } = parseArgs({
     seed: { type: 'string', default: '1' },
     precision: { type: 'string', default: 'exact' },
     out: { type: 'string' },
+    dtype: { type: 'string', default: 'int8' },
     report: { type: 'boolean', default: false },
   },
 });
@@ -46,7 +47,7 @@ for (const model of presets) {
     const bytes = await clf.save({ dtype });
     const q = dtype === 'f32' ? clf : await createClassifier({ weights: bytes, threads });
     row[dtype] = { bytes: bytes.length, accuracy: (await q.evaluate(data.test)).accuracy };
-    if (a.out && dtype === (a.out.includes('int8') ? 'int8' : 'f32')) writeFileSync(a.out, bytes);
+    if (a.out && dtype === a.dtype) writeFileSync(a.out, bytes);
   }
   if (a.report) console.log(formatReport(report));
   console.log(JSON.stringify(row));

@@ -22,7 +22,7 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 // ---- options ----------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const o = { quick: false, only: [], rounds: undefined, roundSeconds: undefined, report: undefined };
+  const o = { quick: false, only: [], rounds: undefined, roundSeconds: undefined, report: undefined, stepTimeout: 150 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
@@ -31,6 +31,7 @@ function parseArgs(argv) {
     else if (a === '--rounds') o.rounds = Number(argv[++i]);
     else if (a === '--round-seconds') o.roundSeconds = Number(argv[++i]);
     else if (a === '--report') o.report = argv[++i];
+    else if (a === '--step-timeout') o.stepTimeout = Number(argv[++i]);
     else if (a === '--help' || a === '-h') {
       process.stdout.write(readFileSync(here('./README.md'), 'utf8'));
       process.exit(0);
@@ -40,7 +41,7 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const ROUNDS = opts.rounds ?? (opts.quick ? 3 : 7);
+const ROUNDS = opts.rounds ?? (opts.quick ? 3 : 6);
 const ROUND_SECONDS = opts.roundSeconds ?? (opts.quick ? 0.1 : 0.3);
 const wanted = (id) => opts.only.length === 0 || opts.only.some((s) => id.includes(s));
 const log = (m) => process.stderr.write(`${m}\n`);
@@ -257,7 +258,7 @@ const hostErrors = new Map();
 const pool = syntheticDataset(2048, { seed: 5 });
 
 async function hostFor(id) {
-  if (hosts.has(id)) return hosts.get(id);
+  if (hosts.has(id) && hosts.get(id).alive) return hosts.get(id);
   if (hostErrors.has(id)) throw hostErrors.get(id);
   const c = CONTENDERS.find((x) => x.id === id);
   try {
@@ -299,6 +300,8 @@ function machineContender(id) {
   };
 }
 
+/** A contender still busy after this long (no smaller batch predicted it) is stopped. */
+const STEP_TIMEOUT_MS = opts.stepTimeout * 1000;
 const lastRate = new Map(); // `${contender} ${mode} ${preset}` -> images/s at the last batch
 
 async function runGroup(g) {
@@ -326,7 +329,8 @@ async function runGroup(g) {
       const key = `${id} ${g.mode} ${g.preset}`;
       const prev = lastRate.get(key);
       live.push({
-        name: id, unitsPerStep: g.batch, run: (steps) => h.call('run', { steps }), predictedStep: prev ? g.batch / prev : undefined,
+        name: id, unitsPerStep: g.batch, predictedStep: prev ? g.batch / prev : undefined,
+        run: (steps) => h.call('run', { steps }, STEP_TIMEOUT_MS),
       });
     } catch (e) {
       cells[id] = { method: 'error', note: e.message.split('\n')[0] };
@@ -350,14 +354,13 @@ async function runGroup(g) {
   const measured = await measureGroup(live, { rounds: ROUNDS, roundSeconds: ROUND_SECONDS, log });
   for (const [id, m] of Object.entries(measured)) {
     cells[id] = m;
-    if (!id.startsWith('machine')) {
-      lastRate.set(`${id} ${g.mode} ${g.preset}`, m.rate);
-      const rate = m.rate >= 100 ? Math.round(m.rate) : m.rate.toFixed(1);
-      const spread = m.spread !== undefined ? `, spread ${(m.spread * 100).toFixed(0)}%` : '';
-      log(`  ${id}: ${rate} images/s (${m.method}${spread})`);
-    }
+    if (id.startsWith('machine') || !(m.rate > 0)) continue;
+    lastRate.set(`${id} ${g.mode} ${g.preset}`, m.rate);
+    const rate = m.rate >= 100 ? Math.round(m.rate) : m.rate.toFixed(1);
+    const spread = m.spread !== undefined ? `, spread ${(m.spread * 100).toFixed(0)}%` : '';
+    log(`  ${id}: ${rate} images/s (${m.method}${spread})`);
   }
-  for (const id of g.ids) if (hosts.has(id)) await hosts.get(id).call('teardown').catch(() => {});
+  for (const id of g.ids) if (hosts.get(id)?.alive) await hosts.get(id).call('teardown').catch(() => {});
   return { ...g, cells, parity };
 }
 

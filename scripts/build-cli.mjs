@@ -27,6 +27,8 @@ export async function buildCli(outDir) {
     external: ['node:*'],
     banner: { js: '#!/usr/bin/env node' },
     define: { __GARMENT_VERSION__: JSON.stringify(version) },
+    // fast-png inflates with fflate; its plain build, without the Node build's worker_threads probe.
+    alias: { fflate: join(root, 'node_modules', 'fflate', 'esm', 'browser.js') },
     plugins: [{
       name: 'library-external',
       setup(build) {

@@ -15,6 +15,8 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit'
 const out = join(root, '.tmp', `build-${process.pid}`);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
+// A failed build leaves nothing behind (the swap below renames `out` away on success).
+process.on('exit', () => rmSync(out, { recursive: true, force: true }));
 
 // 1. wasm: one source, one binary per asconfig target.
 const asconfig = JSON.parse(readFileSync(join(root, 'asconfig.json'), 'utf8'));

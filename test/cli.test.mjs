@@ -186,11 +186,11 @@ test('predict: text output, JPEG with an EXIF rotation, --preprocessed, and a ba
 test('train on a CSV: plain lines when piped, a model, a history, no checkpoint left; eval and report on it', async () => {
   writeCsv(at('shapes.csv'), syntheticDataset(1500, { seed: 3 }));
   writeCsv(at('shapes-test.csv'), syntheticDataset(400, { seed: 4 }), false);
-  const r = await cli(['train', '--csv', 'shapes.csv', '--model', 'mlp', '--epochs', '3', '--batch-size', '32', '--threads', '1', '--out', 'out/shapes.gz']);
+  const r = await cli(['train', '--csv', 'shapes.csv', '--model', 'mlp', '--epochs', '3', '--batch-size', '32', '--validation-split', '0.1', '--threads', '1', '--out', 'out/shapes.gz']);
   assert.is(r.code, 0, r.stderr);
   assert.not.match(r.stdout + r.stderr, /\x1b|\r/, 'no terminal control codes when piped');
   const lines = r.stdout.trim().split('\n');
-  assert.match(lines[0], /^training mlp \(109,386 parameters\) on 1,350 images of CSV shapes\.csv, validating on 150: 3 epochs of 43 steps of 32$/);
+  assert.match(lines[0], /^training mlp \(109,386 parameters\) on 1,350 images of CSV shapes\.csv, validating on 150: 3 epochs of 43 steps \(batch 32, adam 0\.001\)$/);
   for (let e = 1; e <= 3; e++) assert.match(lines[e], new RegExp(`^epoch ${e}/3  loss \\d\\.\\d{4}  acc [\\d.]+%  val loss \\d\\.\\d{4}  val acc [\\d.]+%  [\\d.]+ s  [\\d,]+ img/s  1 thread$`));
   assert.match(lines[4], /^trained in \d+:\d\d; saved out\/shapes\.gz \(f32\) and out\/shapes\.history\.json$/);
   assert.equal(readdirSync(at('out')).sort(), ['shapes.gz', 'shapes.history.json']);
@@ -243,12 +243,13 @@ test('train: a JSON layer list with its own labels, --progress draws on stderr, 
   clf.dispose();
 });
 
-test('train: Ctrl-C stops within a step, keeps a checkpoint that loads, exits 130', async () => {
-  writeCsv(at('more.csv'), syntheticDataset(3000, { seed: 5 }));
+test('train: Ctrl-C saves a checkpoint and exits 130; --resume finishes bit-identical to a run never stopped', async () => {
+  writeCsv(at('more.csv'), syntheticDataset(1200, { seed: 5 }));
+  const args = ['train', '--csv', 'more.csv', '--model', 'seed-cnn', '--epochs', '3', '--batch-size', '64', '--validation-split', '0.1', '--threads', '1'];
   let sent = false;
-  const r = await cli(['train', '--csv', 'more.csv', '--model', 'seed-cnn', '--epochs', '50', '--threads', '1', '--out', 'int/model.gz'], {
+  const r = await cli([...args, '--out', 'int/model.gz'], {
     onStdout: (out, child) => {
-      if (!sent && /epoch +1\/50/.test(out)) {
+      if (!sent && /epoch 1\/3/.test(out)) {
         sent = true;
         child.kill('SIGINT');
       }
@@ -257,15 +258,20 @@ test('train: Ctrl-C stops within a step, keeps a checkpoint that loads, exits 13
   assert.ok(sent, 'epoch 1 finished');
   assert.is(r.code, 130, r.stderr);
   assert.match(r.stderr, /stopping after this step/);
-  assert.match(r.stderr, /garment-wasm: interrupted in epoch \d+: saved the weights of the last finished step to int\/model\.checkpoint\.gz; continue with --weights int\/model\.checkpoint\.gz/);
+  const again = `garment-wasm ${args.join(' ')} --out int/model.gz --resume int/model.checkpoint.gz`;
+  assert.ok(r.stderr.trim().split('\n').pop() === `garment-wasm: interrupted: saved the last finished step to int/model.checkpoint.gz; continue with: ${again}`, r.stderr);
   assert.ok(!existsSync(at('int', 'model.gz')), 'no final model');
-  const clf = await createClassifier({ weights: readFileSync(at('int', 'model.checkpoint.gz')), threads: 1 });
-  clf.dispose();
-  const history = JSON.parse(readFileSync(at('int', 'model.history.json'), 'utf8'));
-  assert.ok(history.epochs.length >= 1);
-  const resumed = await cli(['train', '--csv', 'more.csv', '--weights', 'int/model.checkpoint.gz', '--epochs', '1', '--limit', '300', '--threads', '1', '--out', 'int/model.gz']);
+  const asModel = await createClassifier({ weights: readFileSync(at('int', 'model.checkpoint.gz')), threads: 1 });
+  asModel.dispose();
+  const resumed = await cli([...args, '--out', 'int/model.gz', '--resume', 'int/model.checkpoint.gz']);
   assert.is(resumed.code, 0, resumed.stderr);
-  assert.ok(existsSync(at('int', 'model.gz')));
+  assert.match(resumed.stdout, /resuming from int\/model\.checkpoint\.gz/);
+  assert.ok(!existsSync(at('int', 'model.checkpoint.gz')), 'the checkpoint is removed once the model is saved');
+  const whole = await cli([...args, '--out', 'whole/model.gz']);
+  assert.is(whole.code, 0, whole.stderr);
+  assert.equal(readFileSync(at('int', 'model.gz')), readFileSync(at('whole', 'model.gz')), 'resumed = uninterrupted');
+  const history = JSON.parse(readFileSync(at('int', 'model.history.json'), 'utf8'));
+  assert.equal(history.epochs.map((e) => e.epoch), [1, 2, 3]);
 });
 
 /** Serves files from memory on 127.0.0.1 (a download mirror). */
@@ -313,13 +319,13 @@ real('download from a local mirror of the real files into the cache: checksums, 
 
 real('eval and report on Fashion-MNIST with the bundled model', async () => {
   const env = { GARMENT_DATA: dataDir };
-  const e = await cli(['eval', '--limit', '2000'], { env });
+  const e = await cli(['eval', '--limit', '1000'], { env });
   assert.is(e.code, 0, e.stderr);
-  assert.match(e.stdout, /^the bundled model \(\d[\d,]* parameters\) on 2,000 test images of Fashion-MNIST:/);
+  assert.match(e.stdout, /^the bundled model \(\d[\d,]* parameters\) on 1,000 test images of Fashion-MNIST:/);
   assert.match(e.stdout, /confusion matrix/);
   const acc = Number(/accuracy ([\d.]+)%/.exec(e.stdout)[1]);
   assert.ok(acc > 85, `accuracy ${acc}%`);
-  const r = await cli(['report', '--limit', '1000', '--out', 'fm.html', '--samples', '30'], { env });
+  const r = await cli(['report', '--limit', '500', '--out', 'fm.html', '--samples', '30'], { env });
   assert.is(r.code, 0, r.stderr);
   const html = readFileSync(at('fm.html'), 'utf8');
   assert.match(html, /No training history was given/);

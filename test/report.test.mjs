@@ -85,6 +85,9 @@ test('without a history the page says how to get learning curves; one epoch stil
   assert.match(none, /No training history was given/);
   assert.not.match(none, /aria-label="loss"/);
   assert.not.match(none, /most confident mistakes/);
+  const onTest = renderReport(input({ history: { ...input().history, validation: 'test set', validationImages: 10000 } }));
+  assert.match(onTest, /<text[^>]*class="legend">test<\/text>/);
+  assert.match(onTest, /10,000 test images after each epoch/);
   const one = renderReport(input({ history: { epochs: [{ epoch: 1, loss: 0.5, accuracy: 0.8, seconds: 1, imagesPerSecond: 100 }] } }));
   assert.match(one, /aria-label="loss"/);
   assert.not.match(one, /NaN|Infinity|undefined/);

@@ -42,12 +42,29 @@ export class Host {
     return this;
   }
 
-  call(cmd, args = {}) {
+  /** Calls the contender; past `timeoutMs` the process is stopped and the call fails. */
+  call(cmd, args = {}, timeoutMs = 0) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      let timer;
+      const done = (f) => (v) => {
+        clearTimeout(timer);
+        f(v);
+      };
+      this.pending.set(id, { resolve: done(resolve), reject: done(reject) });
+      if (timeoutMs) {
+        timer = setTimeout(() => {
+          this.pending.delete(id);
+          this.child.kill();
+          reject(new Error(`no answer in ${timeoutMs / 1000} s: stopped`));
+        }, timeoutMs);
+      }
       this.child.send({ id, cmd, ...args });
     });
+  }
+
+  get alive() {
+    return this.child?.exitCode === null && this.child?.signalCode === null;
   }
 
   async stop() {

@@ -27,41 +27,60 @@ export async function measureGroup(contenders, { rounds, roundSeconds, log = () 
   const results = {};
   const live = [];
   for (const c of contenders) {
-    if (c.predictedStep !== undefined && c.predictedStep > SLOW.estimateSeconds) {
-      results[c.name] = { rate: c.unitsPerStep / c.predictedStep, rounds: [], method: 'estimated', predictedStep: c.predictedStep };
-      log(`  ${c.name}: estimated (a step would take ~${c.predictedStep.toFixed(0)} s)`);
-      continue;
+    try {
+      const fixed = await prepare(c, roundSeconds, log);
+      if (fixed.result) results[c.name] = fixed.result;
+      else live.push(fixed.live);
+    } catch (e) {
+      results[c.name] = { method: 'error', note: String(e?.message ?? e).split('\n')[0] };
+      log(`  ${c.name}: ${results[c.name].note}`);
     }
-    // Warm-up: one step (JIT, thread pools, caches), unless a step is known to be long.
-    let first;
-    if (!(c.predictedStep > SLOW.warmupSkipSeconds)) first = await c.run(1);
-    if (first === undefined || first > SLOW.roundStepSeconds) {
-      const steps = SLOW.fixedSteps;
-      const seconds = first !== undefined && first > SLOW.warmupSkipSeconds && steps === 1 ? first : await c.run(steps);
-      results[c.name] = { rate: (steps * c.unitsPerStep) / seconds, rounds: [], method: 'fixed-steps', steps, stepSeconds: seconds / steps };
-      log(`  ${c.name}: ${steps} step(s) in ${seconds.toFixed(1)} s`);
-      continue;
-    }
-    // Steps per burst: about roundSeconds of work, calibrated on a second short run.
-    const probe = Math.max(1, Math.round((roundSeconds / 4) / first));
-    const t = await c.run(probe);
-    const steps = Math.max(1, Math.round((roundSeconds * probe) / t));
-    live.push({ c, steps, rates: [] });
   }
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < live.length; i++) {
       const l = live[(i + r) % live.length];
-      const seconds = await l.c.run(l.steps);
-      l.rates.push((l.steps * l.c.unitsPerStep) / seconds);
+      if (l.error) continue;
+      try {
+        const seconds = await l.c.run(l.steps);
+        l.rates.push((l.steps * l.c.unitsPerStep) / seconds);
+      } catch (e) {
+        l.error = String(e?.message ?? e).split('\n')[0];
+      }
     }
   }
   for (const l of live) {
+    if (l.error) {
+      results[l.c.name] = { method: 'error', note: l.error };
+      continue;
+    }
     results[l.c.name] = {
       rate: median(l.rates), rounds: l.rates, method: 'rounds', steps: l.steps, spread: spread(l.rates),
       stepSeconds: l.c.unitsPerStep / median(l.rates),
     };
   }
   return results;
+}
+
+/** Warm-up and calibration: either a final result (slow or estimated) or a contender for rounds. */
+async function prepare(c, roundSeconds, log) {
+  if (c.predictedStep !== undefined && c.predictedStep > SLOW.estimateSeconds) {
+    log(`  ${c.name}: estimated (a step would take ~${c.predictedStep.toFixed(0)} s)`);
+    return { result: { rate: c.unitsPerStep / c.predictedStep, rounds: [], method: 'estimated', predictedStep: c.predictedStep } };
+  }
+  // Warm-up: one step (JIT, thread pools, caches), unless a step is known to be long.
+  let first;
+  if (!(c.predictedStep > SLOW.warmupSkipSeconds)) first = await c.run(1);
+  if (first === undefined || first > SLOW.roundStepSeconds) {
+    const steps = SLOW.fixedSteps;
+    const seconds = first !== undefined && first > SLOW.warmupSkipSeconds && steps === 1 ? first : await c.run(steps);
+    log(`  ${c.name}: ${steps} step(s) in ${seconds.toFixed(1)} s`);
+    const rate = (steps * c.unitsPerStep) / seconds;
+    return { result: { rate, rounds: [], method: 'fixed-steps', steps, stepSeconds: seconds / steps } };
+  }
+  // Steps per burst: about roundSeconds of work, calibrated on a second short run.
+  const probe = Math.max(1, Math.round(roundSeconds / 4 / first));
+  const t = await c.run(probe);
+  return { live: { c, steps: Math.max(1, Math.round((roundSeconds * probe) / t)), rates: [] } };
 }
 
 /** a / b as the median of per-round ratios when both ran in rounds, else the ratio of rates. */

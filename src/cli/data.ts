@@ -1,6 +1,6 @@
 /// <reference types="node" />
 // Where commands get their images: a Kaggle-style CSV, a Fashion-MNIST folder, $GARMENT_DATA or the
-// download cache (downloading into it on request), plus --limit and the seeded validation split.
+// download cache (downloading into it on request), and --limit.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadFashionMNIST, parseCsv, type Dataset } from '../index.ts';
@@ -105,49 +105,4 @@ export function downloadProgress(io: Io, force?: boolean) {
 export function limit(set: Dataset, n: number | undefined): Dataset {
   if (n === undefined || n >= set.count) return set;
   return { images: set.images.subarray(0, n * 784), labels: set.labels.subarray(0, n), count: n };
-}
-
-/** mulberry32: a tiny seeded PRNG on integer operations, the same in every runtime. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * Holds out round(fraction * count) images, picked by a seeded shuffle, as a validation set.
- * Both parts keep the original order of their images.
- */
-export function splitValidation(set: Dataset, fraction: number, seed: number): { train: Dataset; validation?: Dataset } {
-  const k = Math.round(set.count * fraction);
-  if (k === 0) return { train: set };
-  if (k >= set.count) throw new CliError(`--validation-split ${fraction} leaves no training images out of ${set.count}`);
-  const rand = random(seed ^ 0x5eed);
-  const order = new Uint32Array(set.count);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  const held = new Uint8Array(set.count);
-  for (let i = 0; i < k; i++) held[order[i]] = 1;
-  const pick = (want: number, n: number): Dataset => {
-    const images = new Uint8Array(n * 784);
-    const labels = new Uint8Array(n);
-    let o = 0;
-    for (let i = 0; i < set.count; i++) {
-      if (held[i] !== want) continue;
-      images.set(set.images.subarray(i * 784, (i + 1) * 784), o * 784);
-      labels[o++] = set.labels[i];
-    }
-    return { images, labels, count: n };
-  };
-  return { train: pick(0, set.count - k), validation: pick(1, k) };
 }

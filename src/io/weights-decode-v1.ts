@@ -153,12 +153,18 @@ function checkOffset(v: unknown, where: string): number {
   return v;
 }
 
+// Little-endian hosts (all that run JavaScript engines in practice) read tensors through typed
+// array views, which start-up code runs far faster than per-element DataView calls.
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function readTensor(view: DataView, dataStart: number, e: TensorEntry): Float32Array {
   const count = e.length / BYTES_PER_VALUE[e.dtype];
   const out = new Float32Array(count);
   const at = dataStart + e.offset;
+  const abs = view.byteOffset + at;
   if (e.dtype === 'f32') {
-    for (let i = 0; i < count; i++) out[i] = view.getFloat32(at + i * 4, true);
+    if (LITTLE_ENDIAN && abs % 4 === 0) out.set(new Float32Array(view.buffer, abs, count));
+    else for (let i = 0; i < count; i++) out[i] = view.getFloat32(at + i * 4, true);
   } else if (e.dtype === 'f16') {
     for (let i = 0; i < count; i++) out[i] = fromFloat16Bits(view.getUint16(at + i * 2, true));
   } else {
@@ -172,10 +178,11 @@ function readTensor(view: DataView, dataStart: number, e: TensorEntry): Float32A
       }
       scales[c] = s;
     }
+    const q = new Int8Array(view.buffer, abs, count);
     for (let i = 0, c = 0; i < count; i++) {
-      const q = view.getInt8(at + i);
-      if (q === -128) fail(`tensor ${show(e.name)}: int8 value ${i} is -128, expected -127..127`);
-      out[i] = q * scales[c];
+      const v = q[i];
+      if (v === -128) fail(`tensor ${show(e.name)}: int8 value ${i} is -128, expected -127..127`);
+      out[i] = v * scales[c];
       if (++c === channels) c = 0;
     }
   }

@@ -52,13 +52,28 @@ export function decodeWeights(bytes: Uint8Array): WeightFile {
   }
 }
 
+/** Whether `bytes` start with the payload magic: an uncompressed weight file. */
+function isRawPayload(bytes: Uint8Array): boolean {
+  if (bytes.length < WEIGHTS_MAGIC.length) return false;
+  for (let i = 0; i < WEIGHTS_MAGIC.length; i++) if (bytes[i] !== WEIGHTS_MAGIC.charCodeAt(i)) return false;
+  return true;
+}
+
 function decode(bytes: Uint8Array): WeightFile {
-  if (!isGzip(bytes)) {
-    const found = bytes.length < 2 ? `${bytes.length} byte(s)` : `bytes ${hex(bytes.subarray(0, 2))}`;
-    corrupt(`not a weight file: expected gzip data (bytes 1f 8b), found ${found}`);
+  let payload: Uint8Array;
+  if (isRawPayload(bytes)) {
+    // The payload without its gzip wrapper (what the package embeds: no inflate at start-up).
+    // Everything below, the checksum included, still applies.
+    if (bytes.length > MAX_PAYLOAD_BYTES) corrupt(`the payload is ${bytes.length} bytes, more than the ${MAX_PAYLOAD_BYTES} allowed`);
+    payload = bytes;
+  } else {
+    if (!isGzip(bytes)) {
+      const found = bytes.length < 2 ? `${bytes.length} byte(s)` : `bytes ${hex(bytes.subarray(0, 2))}`;
+      corrupt(`not a weight file: expected gzip data (bytes 1f 8b), found ${found}`);
+    }
+    payload = gunzipCapped(bytes, MAX_PAYLOAD_BYTES, 'E_WEIGHTS_FORMAT', 'gzip');
+    checkGzipTrailer(bytes, payload);
   }
-  const payload = gunzipCapped(bytes, MAX_PAYLOAD_BYTES, 'E_WEIGHTS_FORMAT', 'gzip');
-  checkGzipTrailer(bytes, payload);
   if (payload.length < PREFIX_BYTES) {
     corrupt(`truncated: the payload is ${payload.length} bytes, expected at least ${PREFIX_BYTES}`);
   }

@@ -25,6 +25,8 @@ export interface ReportHistory {
   data?: string;
   trainImages?: number;
   validationImages?: number;
+  /** What the validation curve measured: 'held-out split' (default) or 'test set'. */
+  validation?: string;
   threads?: number;
   options?: Record<string, unknown>;
   test?: { accuracy: number; loss: number; count: number };
@@ -118,18 +120,19 @@ function curves(h: ReportHistory | undefined): string {
   }
   const xs = h.epochs.map((e) => e.epoch);
   const hasVal = h.epochs.some((e) => e.validationAccuracy !== undefined);
+  const val = h.validation === 'test set' ? 'test' : 'validation';
   const loss = lineChart({
     title: 'loss', xs, xLabel: 'epoch', format: (y) => y.toFixed(2),
     series: [
       { name: 'training', colour: COLOURS[0], values: h.epochs.map((e) => e.loss) },
-      ...(hasVal ? [{ name: 'validation', colour: COLOURS[1], values: h.epochs.map((e) => e.validationLoss), dashed: true }] : []),
+      ...(hasVal ? [{ name: val, colour: COLOURS[1], values: h.epochs.map((e) => e.validationLoss), dashed: true }] : []),
     ],
   });
   const acc = lineChart({
     title: 'accuracy', xs, xLabel: 'epoch', format: (y) => pct(y),
     series: [
       { name: 'training', colour: COLOURS[0], values: h.epochs.map((e) => e.accuracy) },
-      ...(hasVal ? [{ name: 'validation', colour: COLOURS[1], values: h.epochs.map((e) => e.validationAccuracy), dashed: true }] : []),
+      ...(hasVal ? [{ name: val, colour: COLOURS[1], values: h.epochs.map((e) => e.validationAccuracy), dashed: true }] : []),
     ],
   });
   const last = h.epochs[h.epochs.length - 1];
@@ -137,7 +140,7 @@ function curves(h: ReportHistory | undefined): string {
   const o = h.options ?? {};
   const facts = [
     h.trainImages !== undefined ? `${int(h.trainImages)} training images` : '',
-    h.validationImages ? `${int(h.validationImages)} held out for validation` : '',
+    h.validationImages ? (h.validation === 'test set' ? `${int(h.validationImages)} test images after each epoch` : `${int(h.validationImages)} held out for validation`) : '',
     o.batchSize !== undefined ? `batch ${o.batchSize}` : '',
     o.learningRate !== undefined ? `learning rate ${o.learningRate}` : '',
     h.threads !== undefined ? `${h.threads} thread${h.threads === 1 ? '' : 's'}` : '',

@@ -34,7 +34,8 @@ function trouserPhoto() {
 let server, browser, page, url;
 const problems = [];
 
-maybe.before(async () => {
+test.before(async () => {
+  if (!have) return;
   const { serve } = await import('../examples/web/serve.mjs');
   ({ server, url } = await serve({ port: 0 }));
   const { chromium } = await import('playwright-core');
@@ -49,7 +50,7 @@ maybe.before(async () => {
   await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
 });
 
-maybe.after(async () => {
+test.after(async () => {
   await browser?.close();
   server?.close();
 });

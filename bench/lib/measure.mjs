@@ -18,10 +18,16 @@ export const SLOW = {
   estimateSeconds: 90,
 };
 
+/** A run's wall seconds and, when the contender reports it, its CPU seconds. */
+async function timed(c, steps) {
+  const r = await c.run(steps);
+  return typeof r === 'number' ? { seconds: r } : r;
+}
+
 /**
- * contenders: [{ name, unitsPerStep, run(steps) -> seconds, predictedStep?: seconds }]
- * Returns { [name]: { rate, rounds: [rates], method, steps, stepSeconds, spread } } where rate is
- * units per second.
+ * contenders: [{ name, unitsPerStep, run(steps) -> seconds | { seconds, cpuSeconds }, predictedStep? }]
+ * Returns { [name]: { rate, rounds: [rates], cpuRounds: [rates by CPU time], method, steps,
+ * stepSeconds, spread } } where a rate is units per second.
  */
 export async function measureGroup(contenders, { rounds, roundSeconds, log = () => {} }) {
   const results = {};
@@ -41,8 +47,9 @@ export async function measureGroup(contenders, { rounds, roundSeconds, log = () 
       const l = live[(i + r) % live.length];
       if (l.error) continue;
       try {
-        const seconds = await l.c.run(l.steps);
+        const { seconds, cpuSeconds } = await timed(l.c, l.steps);
         l.rates.push((l.steps * l.c.unitsPerStep) / seconds);
+        if (cpuSeconds > 0) l.cpuRates.push((l.steps * l.c.unitsPerStep) / cpuSeconds);
       } catch (e) {
         l.error = String(e?.message ?? e).split('\n')[0];
       }
@@ -56,6 +63,7 @@ export async function measureGroup(contenders, { rounds, roundSeconds, log = () 
     results[l.c.name] = {
       rate: median(l.rates), rounds: l.rates, method: 'rounds', steps: l.steps, spread: spread(l.rates),
       stepSeconds: l.c.unitsPerStep / median(l.rates),
+      ...(l.cpuRates.length === l.rates.length ? { cpuRate: median(l.cpuRates), cpuRounds: l.cpuRates } : {}),
     };
   }
   return results;
@@ -69,18 +77,24 @@ async function prepare(c, roundSeconds, log) {
   }
   // Warm-up: one step (JIT, thread pools, caches), unless a step is known to be long.
   let first;
-  if (!(c.predictedStep > SLOW.warmupSkipSeconds)) first = await c.run(1);
+  if (!(c.predictedStep > SLOW.warmupSkipSeconds)) first = (await timed(c, 1)).seconds;
   if (first === undefined || first > SLOW.roundStepSeconds) {
     const steps = SLOW.fixedSteps;
-    const seconds = first !== undefined && first > SLOW.warmupSkipSeconds && steps === 1 ? first : await c.run(steps);
+    const seconds = first !== undefined && first > SLOW.warmupSkipSeconds && steps === 1 ? first : (await timed(c, steps)).seconds;
     log(`  ${c.name}: ${steps} step(s) in ${seconds.toFixed(1)} s`);
     const rate = (steps * c.unitsPerStep) / seconds;
     return { result: { rate, rounds: [], method: 'fixed-steps', steps, stepSeconds: seconds / steps } };
   }
   // Steps per burst: about roundSeconds of work, calibrated on a second short run.
   const probe = Math.max(1, Math.round(roundSeconds / 4 / first));
-  const t = await c.run(probe);
-  return { live: { c, steps: Math.max(1, Math.round((roundSeconds * probe) / t)), rates: [] } };
+  const t = (await timed(c, probe)).seconds;
+  return { live: { c, steps: Math.max(1, Math.round((roundSeconds * probe) / t)), rates: [], cpuRates: [] } };
+}
+
+/** a / b by CPU time: the median of per-round ratios, when both reported CPU time every round. */
+export function cpuRatio(a, b) {
+  if (!a?.cpuRounds || !b?.cpuRounds || a.cpuRounds.length !== b.cpuRounds.length) return undefined;
+  return { value: median(a.cpuRounds.map((x, i) => x / b.cpuRounds[i])), estimated: false };
 }
 
 /** a / b as the median of per-round ratios when both ran in rounds, else the ratio of rates. */

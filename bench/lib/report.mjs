@@ -1,5 +1,5 @@
 // The markdown report of one bench run (bench/run.mjs writes the same data as JSON).
-import { ratio } from './measure.mjs';
+import { cpuRatio, ratio } from './measure.mjs';
 import { PYTORCH_TRAINING, TARGETS } from './reference.mjs';
 
 const num = (x) => {
@@ -47,7 +47,7 @@ export function formatReport(res, contenders) {
   const out = [
     header(res),
     ...['train', 'infer'].map((mode) => throughput(ctx, mode)),
-    parity(ctx), latency(ctx), scaling(ctx), kernels(res), coldStart(res), memory(res), pytorch(ctx), targets(ctx),
+    parity(ctx), cpuView(ctx), latency(ctx), scaling(ctx), kernels(res), coldStart(res), memory(res), pytorch(ctx), targets(ctx),
   ].filter(Boolean);
   if (notes.size) out.push(['Notes:', '', ...[...notes].map(([text, mark]) => `${mark} ${text}`)].join('\n'));
   return `${out.join('\n\n')}\n`;
@@ -99,6 +99,27 @@ function throughput({ groups, contenders, cellText }, mode) {
   }
   const head = ['preset', 'batch', 'threads', 'garment-wasm', ...peers, ...peers.map((p) => `garment ÷ ${p}`)];
   return `## ${mode === 'train' ? 'Training' : 'Inference'}, images/s\n\n${table(head, body)}`;
+}
+
+/** 1-thread ratios by CPU time: a process waiting for a core does not lose CPU time. */
+function cpuView({ groups }) {
+  const peers = [['tfjs-cpu', 'TF.js cpu'], ['tfjs-wasm', 'TF.js wasm'], ['ort-web-1', 'ort-web'], ['ort-node-1', 'ort-node']];
+  const body = [];
+  for (const g of groups) {
+    const mine = g.cells['garment-1'];
+    const rs = peers.map(([id]) => cpuRatio(mine, g.cells[id]));
+    if (rs.some(Boolean)) body.push([`${g.mode === 'train' ? 'training' : 'inference'} ${g.preset}`, g.batch, ...rs.map(times)]);
+  }
+  if (!body.length) return '';
+  return [
+    '## 1-thread ratios by CPU time',
+    '',
+    "The same rounds, each contender's images per CPU-second of its own process (all its threads, so only for 1-thread " +
+      'runs): a busy machine that keeps a process waiting for a core does not change these. Where they differ from the ' +
+      'wall-clock ratios above, the difference is the machine, not the code.',
+    '',
+    table(['workload', 'batch', ...peers.map(([, label]) => `garment ÷ ${label}`)], body),
+  ].join('\n');
 }
 
 /** The same model gives the same probabilities everywhere. */

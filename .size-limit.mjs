@@ -13,7 +13,9 @@ export default [
     name: 'inference entry: import { createClassifier, predict } (browser build)',
     path: 'dist/web/index.js',
     import: '{ createClassifier, predict }',
-    ignore: ['../pretrained/*', './worker-source-*'],
+    // Lazily imported on first use: the bundled weights, the worker script and pool, training,
+    // evaluation, saving (fflate's compressor), and fflate's inflater where the runtime has none.
+    ignore: ['../pretrained/*', './worker-source-*', './pool-*', './train-*', './evaluate-*', './weights-encode-*', './gunzip-*'],
     modifyEsbuildConfig: (config) => ({ ...config, format: 'esm' }),
     gzip: true,
     limit: '12 KB',

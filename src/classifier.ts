@@ -3,15 +3,15 @@ import { GarmentError } from './errors.ts';
 import { canShareMemory, hasRelaxedSimd, loadModule, type WasmSource } from './engine/module.ts';
 import { platform } from '#platform';
 import { type BatchInput, type ImageInput, isBatch, toPixels } from './input.ts';
-import { decodeWeights, encodeWeights, type WeightFile } from './io/weights.ts';
+import { CHECKPOINT_TENSOR_PREFIXES, type WeightFile } from './io/weights-format.ts';
+import { readWeightFile } from './io/weights-read.ts';
 import { initParams } from './model/init.ts';
 import { DEFAULT_NORM, Network, argmax, type InputNorm, type ThreadConfig } from './model/network.ts';
 import { type LayerSpec, type PresetName, presetLayers, validateLayers } from './model/spec.ts';
-import { CHECKPOINT_TENSOR_PREFIXES } from './train/checkpoint.ts';
-import { evaluateNetwork } from './train/evaluate.ts';
+// Training, evaluation and saving load on first use, so an app that only classifies never
+// downloads or parses them (nor fflate's compressor).
 import type { EvaluationReport } from './train/metrics.ts';
-import { type TrainHistory, type TrainOptions, trainNetwork } from './train/train.ts';
-import { checkDataset } from './train/validate.ts';
+import type { TrainHistory, TrainOptions } from './train/train.ts';
 import { FASHION_MNIST_LABELS, IMAGE_SIDE, type Dataset } from './types.ts';
 
 /** Options of {@link createClassifier}. */
@@ -111,12 +111,16 @@ export class Classifier {
 
   /** Accuracy, loss, confusion matrix and per-class precision/recall/F1 over a dataset. */
   evaluate(data: Dataset): Promise<EvaluationReport> {
-    return this.#run(() => evaluateNetwork(this.#net, checkDataset(data, this.labels.length, 'evaluation data'), this.labels));
+    return this.#run(async () => {
+      const { evaluateNetwork, checkDataset } = await import('./train/evaluate.ts');
+      return evaluateNetwork(this.#net, checkDataset(data, this.labels.length, 'evaluation data'), this.labels);
+    });
   }
 
   /** Trains on `data`; resolves with the per-epoch history. Same as `train(classifier, data, options)`. */
   train(data: Dataset, options: TrainOptions = {}): Promise<TrainHistory> {
     return this.#run(async () => {
+      const { trainNetwork } = await import('./train/train.ts');
       const history = await trainNetwork(this.#net, data, options, this.#seed, this.labels, this.#metadata);
       const last = history.epochs[history.epochs.length - 1];
       this.#metadata = {
@@ -131,7 +135,7 @@ export class Classifier {
 
   /** The model as a gzipped weight file. The same weights always give the same bytes. */
   save(options: SaveOptions = {}): Promise<Uint8Array> {
-    return this.#run(() => {
+    return this.#run(async () => {
       const dtype = options?.dtype ?? 'f32';
       if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') {
         throw new GarmentError('E_OPTION', `save: dtype must be 'f32', 'f16' or 'int8', got ${String(dtype)}`);
@@ -146,6 +150,7 @@ export class Classifier {
         })),
         metadata: this.#metadata,
       };
+      const { encodeWeights } = await import('./io/weights-encode.ts');
       return encodeWeights(file, { dtype });
     });
   }
@@ -285,7 +290,7 @@ export async function createClassifier(options: ClassifierOptions = {}): Promise
   if (bytes === undefined) bytes = (await import('./pretrained/default-weights.ts')).default;
   if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
   if (!(bytes instanceof Uint8Array)) throw new GarmentError('E_OPTION', 'createClassifier: weights must be a Uint8Array or ArrayBuffer');
-  const file = decodeWeights(bytes);
+  const file = await readWeightFile(bytes);
   return fromWeightFile(file, await setup, seed, options.labels);
 }
 

@@ -170,3 +170,6 @@ export function checkShape(v: unknown, code: GarmentErrorCode, where: string): n
   }
   return count;
 }
+
+/** Tensors a checkpoint adds to a weight file (see src/train/checkpoint.ts); loading it as a model ignores them. */
+export const CHECKPOINT_TENSOR_PREFIXES: readonly string[] = ['optimizer.', 'checkpoint.'];

@@ -5,7 +5,7 @@ import { Arena } from '../engine/arena.ts';
 import { Engine } from '../engine/engine.ts';
 import { GarmentError } from '../errors.ts';
 import { platform } from '#platform';
-import { Pool } from '../threads/pool.ts';
+import type { Pool } from '../threads/pool.ts';
 import * as P from '../threads/protocol.ts';
 import { type Layout, inferLayout } from './layout.ts';
 import { foldBatchNorm } from './fold.ts';
@@ -377,6 +377,8 @@ export class Network {
     if (!this.pooled) {
       try {
         const source = await threads.source();
+        // The pool's code loads with it: single-threaded users never fetch it.
+        const { Pool } = await import('../threads/pool.ts');
         const pool = await Pool.start(threads.workers, source, {
           module: this.module, memory: this.engine.memory, layers: this.layers, classes: this.layout.classes,
           inputSide: IMAGE_SIDE, norm: this.norm, region: this.region, control: this.control,

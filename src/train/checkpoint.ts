@@ -10,9 +10,6 @@ import type { Network } from '../model/network.ts';
 import { IMAGE_SIDE } from '../types.ts';
 import type { EpochSummary } from './train.ts';
 
-/** Tensors a checkpoint adds to a weight file; models loading it as weights ignore them. */
-export const CHECKPOINT_TENSOR_PREFIXES = ['optimizer.', 'checkpoint.'];
-
 /** Where a run stood. */
 export interface LoopState {
   /** Epoch in progress (1-based) and steps of it already done. */

@@ -3,6 +3,8 @@ import type { Network } from '../model/network.ts';
 import type { Dataset } from '../types.ts';
 import { buildReport, type EvaluationReport } from './metrics.ts';
 
+export { checkDataset } from './validate.ts';
+
 /** Images per call into the network: enough to keep every worker busy, little memory. */
 const EVAL_CHUNK = 2048;
 

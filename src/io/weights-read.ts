@@ -1,0 +1,21 @@
+// How the library loads weight files: gzip inflated natively where the runtime can (fast at
+// start-up, and no fflate in the inference bundle), then the same validating decoder.
+import { GarmentError } from '../errors.ts';
+import { inflateCapped } from './inflate.ts';
+import { asWeightError, corrupt, decodePayload, hex, isRawPayload } from './weights-decode.ts';
+import { MAX_PAYLOAD_BYTES, show, type WeightFile } from './weights-format.ts';
+
+export async function readWeightFile(bytes: Uint8Array): Promise<WeightFile> {
+  if (!(bytes instanceof Uint8Array)) throw new GarmentError('E_OPTION', `weights: expected a Uint8Array, found ${show(bytes)}`);
+  let payload = bytes;
+  if (!isRawPayload(bytes)) {
+    if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
+      const found = bytes.length < 2 ? `${bytes.length} byte(s)` : `bytes ${hex(bytes.subarray(0, 2))}`;
+      return asWeightError(() => corrupt(`not a weight file: expected gzip data (bytes 1f 8b), found ${found}`));
+    }
+    payload = await inflateCapped(bytes, MAX_PAYLOAD_BYTES, 'E_WEIGHTS_FORMAT', 'weight file: gzip');
+  } else if (bytes.length > MAX_PAYLOAD_BYTES) {
+    return asWeightError(() => corrupt(`the payload is ${bytes.length} bytes, more than the ${MAX_PAYLOAD_BYTES} allowed`));
+  }
+  return asWeightError(() => decodePayload(payload));
+}

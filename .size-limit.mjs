@@ -14,8 +14,9 @@ export default [
     path: 'dist/web/index.js',
     import: '{ createClassifier, predict }',
     // Lazily imported on first use: the bundled weights, the worker script and pool, training,
-    // evaluation, saving (fflate's compressor), and fflate's inflater where the runtime has none.
-    ignore: ['../pretrained/*', './worker-source-*', './pool-*', './train-*', './evaluate-*', './weights-encode-*', './gunzip-*'],
+    // evaluation, saving (fflate's compressor), fflate's inflater where the runtime has none, and
+    // photo preprocessing (only for images that are not 28x28).
+    ignore: ['../pretrained/*', './worker-source-*', './pool-*', './train-*', './evaluate-*', './weights-encode-*', './gunzip-*', './preprocess-*'],
     modifyEsbuildConfig: (config) => ({ ...config, format: 'esm' }),
     gzip: true,
     limit: '12 KB',

@@ -103,7 +103,7 @@ export class Classifier {
   predict(images: ImageInput | BatchInput): Promise<Prediction | Prediction[]> {
     return this.#run(async () => {
       const batch = isBatch(images);
-      const { pixels, count } = toPixels(images);
+      const { pixels, count } = await toPixels(images);
       const out = await this.#predictPixels(pixels, count);
       return batch ? out : out[0];
     });

@@ -2,7 +2,8 @@
 // the kernels only ever see well-formed pixels.
 import { GarmentError } from './errors.ts';
 import { IMAGE_PIXELS, IMAGE_SIDE } from './types.ts';
-import { preprocessImage } from './preprocess/index.ts';
+// Photo preprocessing (src/preprocess) loads only when an image that is not 28x28 arrives.
+type Preprocess = (img: ImageDataLike, what: string) => Uint8Array;
 
 /** 784 grayscale pixels: bytes 0..255, or floats 0..1 (quantised to 8 bits like the training data). */
 export type Pixels = Uint8Array | Uint8ClampedArray | Float32Array | Float64Array | readonly number[];
@@ -41,8 +42,18 @@ export function isBatch(x: unknown): boolean {
   return false;
 }
 
+/** Whether `x` is an image of another size than 28x28, which needs preprocessing. */
+const isPhoto = (x: unknown): boolean => isImageDataLike(x) && (x.width !== IMAGE_SIDE || x.height !== IMAGE_SIDE);
+
 /** Converts one or many images into `count * 784` bytes. */
-export function toPixels(x: unknown): { pixels: Uint8Array; count: number } {
+export async function toPixels(x: unknown): Promise<{ pixels: Uint8Array; count: number }> {
+  const photos = Array.isArray(x) ? x.some(isPhoto) : isPhoto(x);
+  const preprocess = photos ? (await import('./preprocess/index.ts')).preprocessImage : undefined;
+  return toPixelsWith(x, preprocess);
+}
+
+function toPixelsWith(x: unknown, preprocess?: Preprocess): { pixels: Uint8Array; count: number } {
+  const onePixels = (img: unknown, what: string) => onePixelsWith(img, what, preprocess);
   if (isBatch(x)) {
     if (Array.isArray(x)) {
       const out = new Uint8Array(x.length * IMAGE_PIXELS);
@@ -60,14 +71,14 @@ export function toPixels(x: unknown): { pixels: Uint8Array; count: number } {
   return { pixels: onePixels(x, 'image'), count: 1 };
 }
 
-function onePixels(x: unknown, what: string): Uint8Array {
+function onePixelsWith(x: unknown, what: string, preprocess?: Preprocess): Uint8Array {
   if (isPixelArray(x)) {
     if (x.length !== IMAGE_PIXELS) {
       throw new GarmentError('E_INPUT_SHAPE', `${what}: expected ${IMAGE_PIXELS} pixels (28x28 grayscale), got ${x.length}`);
     }
     return bytesFrom(x, what);
   }
-  if (isImageDataLike(x)) return fromImageData(x, what);
+  if (isImageDataLike(x)) return fromImageData(x, what, preprocess);
   throw new GarmentError('E_INPUT_SHAPE', `${what}: expected 784 pixels (Uint8Array, Uint8ClampedArray, Float32Array, number[]) or { data, width, height }, got ${describe(x)}`);
 }
 
@@ -92,7 +103,7 @@ function bytesFrom(x: Pixels, what: string): Uint8Array {
   return out;
 }
 
-function fromImageData(img: ImageDataLike, what: string): Uint8Array {
+function fromImageData(img: ImageDataLike, what: string, preprocess?: Preprocess): Uint8Array {
   const { data, width, height } = img;
   if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
     throw new GarmentError('E_INPUT_SHAPE', `${what}: image data must be a Uint8Array or Uint8ClampedArray`);
@@ -106,7 +117,7 @@ function fromImageData(img: ImageDataLike, what: string): Uint8Array {
     throw new GarmentError('E_INPUT_SHAPE', `${what}: ${data.length} bytes do not make a ${width}x${height} gray, RGB or RGBA image`);
   }
   // Any other size is a photo: trimmed, fitted, centred and negated like Fashion-MNIST (src/preprocess).
-  if (width !== IMAGE_SIDE || height !== IMAGE_SIDE) return preprocessImage(img, what);
+  if (width !== IMAGE_SIDE || height !== IMAGE_SIDE) return preprocess!(img, what);
   if (channels === 1) return new Uint8Array(data.buffer, data.byteOffset, px);
   const out = new Uint8Array(px);
   for (let i = 0; i < px; i++) {

@@ -6,7 +6,7 @@
 //
 // Prints markdown tables and writes bench/results/bench-<time>.json. See bench/README.md.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Host } from './lib/hosts.mjs';
@@ -50,6 +50,9 @@ const log = (m) => process.stderr.write(`${m}\n`);
 const CONTENDERS = [
   { id: 'garment-1', kind: 'garment', threads: 1, peer: 'garment-wasm', modes: ['train', 'infer'] },
   { id: 'garment-2', kind: 'garment', threads: 2, peer: 'garment-wasm', modes: ['train', 'infer'] },
+  // precision: 'fast' (relaxed-SIMD FMA); Node 20 validates relaxed SIMD only behind a flag.
+  { id: 'garment-fast-1', kind: 'garment', threads: 1, precision: 'fast', peer: "garment 'fast'", modes: ['train', 'infer'] },
+  { id: 'garment-fast-2', kind: 'garment', threads: 2, precision: 'fast', peer: "garment 'fast'", modes: ['train', 'infer'] },
   { id: 'tfjs-cpu', kind: 'tfjs-cpu', threads: 1, peer: 'TF.js cpu', modes: ['train', 'infer'] },
   { id: 'tfjs-wasm', kind: 'tfjs-wasm', threads: 1, peer: 'TF.js wasm', modes: ['train', 'infer'] },
   { id: 'ort-web-1', kind: 'ort-web', threads: 1, peer: 'ort-web', modes: ['infer'] },
@@ -66,8 +69,14 @@ if (opts.report) {
 if (!existsSync(new URL('dist/node/index.js', root)) || !existsSync(new URL('dist/node/internal.js', root))) {
   throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
 }
+// One build for the whole run, in a private copy (see lib/dist.mjs); every child inherits the variable.
+const snapshot = fileURLToPath(new URL(`.tmp/bench-dist-${process.pid}/`, root));
+cpSync(fileURLToPath(new URL('dist/', root)), snapshot, { recursive: true });
+process.env.GARMENT_BENCH_DIST = snapshot;
+process.on('exit', () => rmSync(snapshot, { recursive: true, force: true }));
+const { importGarment, importInternal } = await import('./lib/dist.mjs');
 
-const { createClassifier, PRESET_NAMES } = await import('garment-wasm');
+const { createClassifier, PRESET_NAMES } = await importGarment();
 const { weightsToONNX } = await loadOnnxExporter();
 const { syntheticDataset } = await import('../test/helpers/synthetic.mjs');
 
@@ -161,7 +170,7 @@ async function modelFor(preset) {
 
 async function kernelPhase() {
   const out = {};
-  const wasm = 'dist/node/garment-simd.wasm';
+  const wasm = `${snapshot}node/garment-simd.wasm`;
   const rounds = opts.quick ? 1 : 7;
   const seconds = opts.quick ? 0.02 : 0.04;
   log('kernels: GFLOP/s against the wasm SIMD peak (mul+add), one thread');
@@ -171,9 +180,9 @@ async function kernelPhase() {
   const asconfig = JSON.parse(readFileSync(new URL('asconfig.json', root), 'utf8'));
   const relaxedTarget = Object.values(asconfig.targets)
     .find((t) => (t.enable ?? []).includes('relaxed-simd') && !t.sharedMemory);
-  const relaxedFile = relaxedTarget && `dist/node/${relaxedTarget.outFile.split('/').pop()}`;
+  const relaxedFile = relaxedTarget && `${snapshot}node/${relaxedTarget.outFile.split('/').pop()}`;
   try {
-    if (relaxedFile && existsSync(new URL(relaxedFile, root)) && !opts.quick) {
+    if (relaxedFile && existsSync(relaxedFile) && !opts.quick) {
       log(`kernels: ${relaxedFile} against the FMA (relaxed_madd) peak`);
       const args = JSON.stringify({ wasm: relaxedFile, peak: 'fma', rounds, seconds });
       out.fast = await nodeJson([...flag, here('./lib/kernels.mjs'), args]);
@@ -236,7 +245,7 @@ async function coldArtifacts() {
   const weights = await clf.save();
   clf.dispose();
   writeFileSync(`${dir}default.onnx`, weightsToONNX(weights));
-  const { decodeWeights } = await import('../dist/node/internal.js');
+  const { decodeWeights } = await importInternal();
   const file = decodeWeights(weights);
   let offset = 0;
   const tensors = file.tensors.map((t) => {
@@ -262,7 +271,8 @@ async function hostFor(id) {
   if (hostErrors.has(id)) throw hostErrors.get(id);
   const c = CONTENDERS.find((x) => x.id === id);
   try {
-    const h = await new Host(c.kind, c.threads, id).start(pool);
+    const execArgv = c.precision === 'fast' && !hasRelaxedSimd() ? ['--experimental-wasm-relaxed-simd'] : [];
+    const h = await new Host(c.kind, c.threads, id, { precision: c.precision, execArgv }).start(pool);
     hosts.set(id, h);
     return h;
   } catch (e) {

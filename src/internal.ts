@@ -39,3 +39,4 @@ export { toPixels } from './input.ts';
 export { networkOf } from './classifier.ts';
 export { learningRateAt, checkSchedule } from './train/schedule.ts';
 export { foldBatchNorm } from './model/fold.ts';
+export { enableTraining } from './train/batch.ts';

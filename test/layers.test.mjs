@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createClassifier } from 'garment-wasm';
-import { loadModule, Network, learningRateAt, checkSchedule, decodeWeights, encodeWeights, validateLayers } from '../dist/node/internal.js';
+import { loadModule, Network, learningRateAt, checkSchedule, decodeWeights, encodeWeights, validateLayers, enableTraining } from '../dist/node/internal.js';
 import { syntheticDataset, noiseImages, bitsEqual } from './helpers/synthetic.mjs';
 
 const data = syntheticDataset(400, { seed: 3 });
@@ -25,18 +25,20 @@ async function lossAndGrad(layers, classes = 4) {
     }
   }
   const n = 5;
+  enableTraining(net);
   const ws = net.localWorkspace(n, true);
+  const t = ws.train;
   const images = noiseImages(n, 9);
   const labels = [0, 1, 2, 3, 1];
   const run = (withGrad) => {
     net.engine.u8.set(images, ws.pixels);
     for (let i = 0; i < n; i++) net.engine.i32[(ws.labels >> 2) + i] = labels[i];
     ws.normalize(n, 1 / 255, 0);
-    ws.forward(n, { training: true, stepSeed: 1, firstImage: 0 });
-    net.engine.k.softmax_cross_entropy(ws.trainLogits, ws.labels, n, classes, withGrad ? ws.glogits : 0, ws.losses, 1, 0);
+    t.forward(n, { training: true, stepSeed: 1, firstImage: 0 });
+    net.engine.k.softmax_cross_entropy(t.logits, ws.labels, n, classes, withGrad ? t.glogits : 0, ws.losses, 1, 0);
     let loss = 0;
     for (let i = 0; i < n; i++) loss += net.engine.f32[(ws.losses >> 2) + i];
-    if (withGrad) ws.backward(n);
+    if (withGrad) t.backward(n);
     return loss;
   };
   return { net, run };

@@ -9,7 +9,7 @@ const image = new Uint8Array(784).map((_, i) => (i * 37) & 255);
 let label;
 
 if (kind === 'garment') {
-  const { createClassifier } = await import('garment-wasm');
+  const { createClassifier } = await (await import('./dist.mjs')).importGarment();
   const clf = await createClassifier();
   label = (await clf.predict(image)).label;
 } else if (kind === 'ort-node' || kind === 'ort-web') {

@@ -4,18 +4,21 @@ import { fork } from 'node:child_process';
 const HOST = new URL('./host.mjs', import.meta.url);
 
 export class Host {
-  /** `name` is how tables show it, e.g. 'ort-web 2t'. */
-  constructor(kind, threads, name) {
+  /** `name` is how tables show it, e.g. 'ort-web-2'. */
+  constructor(kind, threads, name, { precision = 'exact', execArgv = [] } = {}) {
     this.kind = kind;
     this.threads = threads;
     this.name = name;
+    this.precision = precision;
+    this.execArgv = execArgv;
     this.stderr = '';
     this.pending = new Map();
     this.nextId = 1;
   }
 
   async start(pool) {
-    this.child = fork(HOST, [this.kind, String(this.threads)], {
+    this.child = fork(HOST, [this.kind, String(this.threads), this.precision], {
+      execArgv: [...process.execArgv, ...this.execArgv],
       serialization: 'advanced', // typed arrays cross as typed arrays
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { bestPeak } from './simd-peak.mjs';
 import { median } from './stats.mjs';
 
-const internal = await import('../../dist/node/internal.js');
+const internal = await (await import('./dist.mjs')).importInternal();
 const { loadModule, Engine, CONV_DESC, GEMM_DESC, writeDesc } = internal;
 
 /**

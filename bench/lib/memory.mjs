@@ -3,7 +3,7 @@
 import { syntheticDataset } from '../../test/helpers/synthetic.mjs';
 
 const [model, batch, threads, steps] = process.argv.slice(2).map((v, i) => (i ? Number(v) : v));
-const { createClassifier } = await import('garment-wasm');
+const { createClassifier } = await (await import('./dist.mjs')).importGarment();
 const afterImport = process.memoryUsage().rss;
 const data = syntheticDataset(batch * steps, { seed: 3 });
 const clf = await createClassifier({ model, seed: 1, threads });

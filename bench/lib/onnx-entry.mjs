@@ -1,15 +1,10 @@
-// The ONNX exporter: `garment-wasm/onnx` once the package ships it, else the built entry in dist,
-// else its source bundled on the spot (esbuild is a devDependency).
+// The ONNX exporter: the built entry of the measured build (lib/dist.mjs) once the build emits
+// one, else its source bundled on the spot (esbuild is a devDependency).
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export async function loadOnnxExporter() {
-  try {
-    return await import('garment-wasm/onnx');
-  } catch {
-    // not exported (yet)
-  }
-  const built = new URL('../../dist/node/onnx.js', import.meta.url);
+  const built = new URL('node/onnx.js', (await import('./dist.mjs')).distUrl);
   if (existsSync(built)) return import(built.href);
   const { build } = await import('esbuild');
   const dir = fileURLToPath(new URL(`../../.tmp/bench-onnx-${process.pid}/`, import.meta.url));

@@ -9,12 +9,9 @@ import type { Pool } from '../threads/pool.ts';
 import * as P from '../threads/protocol.ts';
 import { type Layout, inferLayout } from './layout.ts';
 import { foldBatchNorm } from './fold.ts';
-import {
-  type Augmentation, type BatchNormShare, type OptimizerSettings, type ParamRegion, Workspace, allocParams,
-  batchNormPartBytes, optimizerRange,
-} from './plan.ts';
+import { type BatchNormShare, type ParamRegion, type TrainingPlanFactory, Workspace, allocParams } from './plan.ts';
 import type { LayerSpec } from './spec.ts';
-import { type SliceStep, inferSlice, trainSlice } from './step.ts';
+import { inferSlice } from './step.ts';
 import { IMAGE_PIXELS, IMAGE_SIDE } from '../types.ts';
 
 /** First byte the arena uses; address 0 stays free so 0 can mean "no pointer". */
@@ -43,30 +40,15 @@ export interface ThreadConfig {
   onFallback: (reason: string) => void;
 }
 
-/** One batch of training images, addressed through a (shuffled) index order. */
-export interface BatchRef {
-  images: Uint8Array;
-  labels: Uint8Array;
-  order: Uint32Array;
-  from: number;
-  n: number;
+/** What training adds to a network (src/train/batch.ts): its plan, snapshot room, statistics block. */
+export interface TrainingSupport {
+  plan: TrainingPlanFactory;
+  /** Bytes of one slice's batch-norm statistics block. */
+  partBytes: number;
 }
 
-export interface BatchResult {
-  lossSum: number;
-  correct: number;
-}
-
-/** Everything one training step needs besides the images. */
-export interface StepSettings {
-  stepSeed: number;
-  gradScale: number;
-  smoothing: number;
-  augmentation?: Augmentation;
-  optimizer: OptimizerSettings;
-}
-
-interface PoolState {
+/** @internal The pool and the mirrors of its workers' workspaces (for src/train/batch.ts). */
+export interface PoolState {
   pool: Pool;
   /** Mirrors of the workers' workspaces: where their inputs and outputs live. */
   ws: Workspace[];
@@ -86,14 +68,16 @@ export class Network {
   /** Bumped whenever parameters change, so folded inference weights know when to refresh. */
   private paramsVersion = 1;
   private foldedVersion = 0;
-  /** The calling thread's batch-norm statistics block (one slice). */
-  private readonly localShare: BatchNormShare;
-  /** Room for a copy of parameters and optimizer moments (the divergence guard's last good state). */
-  private readonly snapshotAt: number;
-  private readonly snapshotStep: [number, number] = [0, 0];
+  /** Set once training starts (enableTraining). */
+  private training: TrainingSupport | undefined;
+  /** The calling thread's batch-norm statistics block (one slice), once training starts. */
+  private localShare: BatchNormShare | undefined;
+  /** Room for two copies of parameters and optimizer moments (the divergence guard), once training starts. */
+  snapshotAt = 0;
+  readonly snapshotStep: [number, number] = [0, 0];
   private readonly module: WebAssembly.Module;
   private readonly arena: Arena;
-  private readonly workspaceMark: number;
+  private workspaceMark: number;
   /** Where the calling thread's workspace starts: after the pool's workspaces, if any. */
   private localMark: number;
   private readonly threads: ThreadConfig | undefined;
@@ -116,9 +100,6 @@ export class Network {
     this.norm = norm;
     this.threads = threads;
     this.control = control;
-    this.snapshotAt = arena.f32(6 * layout.paramCount);
-    const partBytes = batchNormPartBytes(layout);
-    this.localShare = { part0: arena.alloc(partBytes), stride: partBytes, parts: 1, index: 0 };
     this.workspaceMark = arena.mark();
     this.localMark = this.workspaceMark;
   }
@@ -160,88 +141,20 @@ export class Network {
     return this.pooled ? this.pooled.pool.size : 1;
   }
 
-  /** One training step over a batch: augmentation, forward, loss, backward, optimizer. */
-  async trainBatch(batch: BatchRef, step: StepSettings): Promise<BatchResult> {
-    const workers = this.threads?.workers ?? 1;
-    const pooled = await this.poolFor(Math.ceil(batch.n / workers), true, batch.n >= workers);
-    const t = this.optimizerStep + 1;
-    this.paramsVersion++;
-    if (!pooled) {
-      const ws = this.localWorkspace(batch.n, true);
-      this.gather(ws, batch, 0, batch.n);
-      trainSlice(this.engine, this.layout, ws, batch.n, 0, step, this.norm);
-      optimizerRange(this.engine, this.layout, this.region, this.region.adamDescs, 0, this.layout.trainableCount, t, step.optimizer);
-      this.optimizerStep = t;
-      return this.collect([ws], [[0, batch.n]], batch);
-    }
-    const slices = P.splitBatch(batch.n, pooled.pool.size);
-    const ranges = P.splitRange(this.layout.trainableCount, pooled.pool.size);
-    const c = this.ctrl();
-    const f = new Float32Array(c.buffer, c.byteOffset, c.length);
-    slices.forEach(([start, n], i) => {
-      this.gather(pooled.ws[i], batch, start, n);
-      c[P.slot(i, P.S_START)] = start;
-      c[P.slot(i, P.S_COUNT)] = n;
-      c[P.slot(i, P.S_RANGE_START)] = ranges[i][0];
-      c[P.slot(i, P.S_RANGE_END)] = ranges[i][1];
-    });
-    const o = step.optimizer;
-    const a = step.augmentation;
-    c[P.N_TOTAL] = batch.n;
-    c[P.STEP_SEED] = step.stepSeed | 0;
-    c[P.ADAM_STEP] = t;
-    f[P.GRAD_SCALE] = step.gradScale;
-    f[P.SMOOTHING] = step.smoothing;
-    c[P.OPTIMIZER] = o.kind === 'sgd' ? 1 : 0;
-    f[P.LR] = o.learningRate;
-    f[P.BETA1] = o.beta1;
-    f[P.BETA2] = o.beta2;
-    f[P.EPSILON] = o.epsilon;
-    f[P.WEIGHT_DECAY] = o.weightDecay;
-    f[P.MOMENTUM] = o.momentum;
-    c[P.NESTEROV] = o.nesterov ? 1 : 0;
-    c[P.AUGMENT] = a ? 1 : 0;
-    if (a) {
-      c[P.AUG_SHIFT] = a.shift;
-      c[P.AUG_FLIP] = a.flip ? 1 : 0;
-      f[P.AUG_ERASE] = a.erase;
-      f[P.AUG_ERASE_MIN] = a.eraseArea[0];
-      f[P.AUG_ERASE_MAX] = a.eraseArea[1];
-    }
-    await this.runPool(pooled, P.CMD_TRAIN);
-    this.optimizerStep = t;
-    return this.collect(pooled.ws, slices, batch);
-  }
-
   /**
-   * Saves parameters, optimizer state and step counter in one of two slots, to put back if a
-   * later step diverges (two, because weights can be finite yet already overflow the next loss).
+   * Plugs in the training half: from now on workspaces can train. Lays out room for the
+   * divergence guard's snapshots and the batch-norm statistics, then the workspaces again.
    */
-  snapshot(slot: 0 | 1): void {
-    const n = this.layout.paramCount * 4;
-    const u8 = this.engine.u8;
-    const s = this.snapshotAt + slot * 3 * n;
-    u8.copyWithin(s, this.region.params, this.region.params + n);
-    u8.copyWithin(s + n, this.region.m, this.region.m + n);
-    u8.copyWithin(s + 2 * n, this.region.v, this.region.v + n);
-    this.snapshotStep[slot] = this.optimizerStep;
-  }
-
-  /** Puts back what snapshot(slot) saved. */
-  restoreSnapshot(slot: 0 | 1): void {
-    const n = this.layout.paramCount * 4;
-    const u8 = this.engine.u8;
-    const s = this.snapshotAt + slot * 3 * n;
-    u8.copyWithin(this.region.params, s, s + n);
-    u8.copyWithin(this.region.m, s + n, s + 2 * n);
-    u8.copyWithin(this.region.v, s + 2 * n, s + 3 * n);
-    this.optimizerStep = this.snapshotStep[slot];
-    this.paramsVersion++;
-  }
-
-  /** Whether every parameter (and running statistic) is finite. */
-  paramsFinite(): boolean {
-    return this.engine.k.count_nonfinite(this.region.params, this.layout.paramCount) === 0;
+  enableTraining(support: TrainingSupport): void {
+    if (this.training) return;
+    this.training = support;
+    const arena = this.arena;
+    arena.reset(this.workspaceMark);
+    this.snapshotAt = arena.f32(6 * this.layout.paramCount);
+    this.localShare = { part0: arena.alloc(support.partBytes), stride: support.partBytes, parts: 1, index: 0 };
+    this.workspaceMark = this.localMark = arena.mark();
+    this.local = undefined;
+    if (this.pooled) this.pooled.capacity = 0;
   }
 
   /** Recomputes the folded batch-norm weights for inference if training changed the parameters. */
@@ -256,7 +169,7 @@ export class Network {
     this.foldedVersion = this.paramsVersion;
   }
 
-  /** Call after writing parameters directly (loading weights): inference refolds batch norm. */
+  /** Call after changing parameters (a training step, loading weights): inference refolds batch norm. */
   paramsChanged(): void {
     this.paramsVersion++;
   }
@@ -330,48 +243,37 @@ export class Network {
     this.poolDisabled = true;
   }
 
-  private ctrl(): Int32Array {
+  /** @internal The pool's control block. */
+  ctrl(): Int32Array {
     return new Int32Array(this.engine.raw, this.control, P.CONTROL_WORDS);
   }
 
-  private gather(ws: Workspace, b: BatchRef, start: number, n: number): void {
-    const u8 = this.engine.u8;
-    const i32 = this.engine.i32;
-    for (let i = 0; i < n; i++) {
-      const src = b.order[b.from + start + i];
-      u8.set(b.images.subarray(src * IMAGE_PIXELS, (src + 1) * IMAGE_PIXELS), ws.pixels + i * IMAGE_PIXELS);
-      i32[(ws.labels >> 2) + i] = b.labels[src];
-    }
-  }
-
-  private collect(ws: Workspace[], slices: [number, number][], b: BatchRef): BatchResult {
-    const f32 = this.engine.f32;
-    const classes = this.layout.classes;
-    let lossSum = 0;
-    let correct = 0;
-    slices.forEach(([start, n], i) => {
-      for (let j = 0; j < n; j++) {
-        lossSum += f32[(ws[i].losses >> 2) + j];
-        if (argmax(f32, (ws[i].trainLogits >> 2) + j * classes, classes) === b.labels[b.order[b.from + start + j]]) correct++;
-      }
-    });
-    return { lossSum, correct };
-  }
-
-  /** The calling thread's workspace, laid out again when too small. It sits after the pool's, so this never moves theirs. */
-  private localWorkspace(capacity: number, training: boolean): Workspace {
+  /**
+   * @internal The calling thread's workspace, laid out again when too small. It sits after the
+   * pool's, so this never moves theirs.
+   */
+  localWorkspace(capacity: number, training: boolean): Workspace {
     const ws = this.local;
-    if (ws && ws.capacity >= capacity && (ws.training || !training)) return ws;
+    const trains = training || !!ws?.train;
+    if (ws && ws.capacity >= capacity && (ws.train || !training)) return ws;
     this.arena.reset(this.localMark);
-    this.local = new Workspace(this.engine, this.layout, this.region, this.region.grads, this.arena, Math.max(capacity, ws?.capacity ?? 0), training || !!ws?.training, this.localShare);
+    this.local = new Workspace(
+      this.engine, this.layout, this.region, this.region.grads, this.arena, Math.max(capacity, ws?.capacity ?? 0),
+      trains ? this.trainingPlan() : undefined, this.localShare,
+    );
     return this.local;
   }
 
+  private trainingPlan(): TrainingPlanFactory {
+    if (!this.training) throw new GarmentError('E_OPTION', 'internal: training was not enabled on this network');
+    return this.training.plan;
+  }
+
   /**
-   * The pool, started on first use, with workspaces of at least `capacity` images per worker;
-   * undefined when this network runs on one thread or `worth` is false.
+   * @internal The pool, started on first use, with workspaces of at least `capacity` images per
+   * worker; undefined when this network runs on one thread or `worth` is false.
    */
-  private async poolFor(capacity: number, training: boolean, worth: boolean): Promise<PoolState | undefined> {
+  async poolFor(capacity: number, training: boolean, worth: boolean): Promise<PoolState | undefined> {
     const threads = this.threads;
     if (!threads || threads.workers < 2 || this.poolDisabled || !worth) return undefined;
     if (!this.pooled) {
@@ -398,7 +300,8 @@ export class Network {
     return p;
   }
 
-  private async runPool(p: PoolState, cmd: number): Promise<void> {
+  /** @internal Runs one job on the pool; a dead pool falls back to one thread. */
+  async runPool(p: PoolState, cmd: number): Promise<void> {
     try {
       await p.pool.run(cmd);
     } catch (e) {
@@ -422,7 +325,7 @@ export class Network {
     const arena = this.arena;
     arena.reset(this.workspaceMark);
     const ctrl = this.ctrl();
-    const stride = batchNormPartBytes(this.layout);
+    const stride = training ? this.training!.partBytes : 0;
     const part0 = arena.alloc(stride * p.pool.size);
     ctrl[P.BN_PART0] = part0;
     ctrl[P.BN_STRIDE] = stride;
@@ -433,7 +336,10 @@ export class Network {
       const sub = new Arena(base);
       sub.alloc(64);
       sub.alloc(64);
-      p.ws.push(new Workspace(this.engine, this.layout, this.region, grads, sub, capacity, training, { part0, stride, parts: p.pool.size, index: i }));
+      p.ws.push(new Workspace(
+        this.engine, this.layout, this.region, grads, sub, capacity, training ? this.trainingPlan() : undefined,
+        { part0, stride, parts: p.pool.size, index: i },
+      ));
       arena.reset(sub.mark());
       ctrl[P.slot(i, P.S_WS_BASE)] = base;
       ctrl[P.slot(i, P.S_CAPACITY)] = capacity;
@@ -445,7 +351,7 @@ export class Network {
     this.localMark = arena.mark();
     const local = this.local;
     this.local = undefined;
-    if (local) this.localWorkspace(local.capacity, local.training);
+    if (local) this.localWorkspace(local.capacity, !!local.train);
   }
 }
 

@@ -4,9 +4,10 @@
 import { Arena } from '../engine/arena.ts';
 import { Engine } from '../engine/engine.ts';
 import { inferLayout, type Layout } from '../model/layout.ts';
-import { type ParamRegion, Workspace, optimizerRange } from '../model/plan.ts';
+import { type ParamRegion, Workspace } from '../model/plan.ts';
+import { optimizerRange, trainSlice, trainingPlan } from '../model/plan-training.ts';
 import type { LayerSpec } from '../model/spec.ts';
-import { inferSlice, trainSlice } from '../model/step.ts';
+import { inferSlice } from '../model/step.ts';
 import * as P from './protocol.ts';
 
 /** The first message a worker receives. */
@@ -88,7 +89,7 @@ async function start(init: WorkerInit, port: Port): Promise<void> {
         // The main thread already grew the memory and decided where this workspace goes.
         const arena = new Arena(slot(P.S_WS_BASE));
         descs = [arena.alloc(64), arena.alloc(64)];
-        ws = new Workspace(engine, layout, init.region, slot(P.S_GRADS), arena, slot(P.S_CAPACITY), slot(P.S_TRAINING) === 1, {
+        ws = new Workspace(engine, layout, init.region, slot(P.S_GRADS), arena, slot(P.S_CAPACITY), slot(P.S_TRAINING) === 1 ? trainingPlan : undefined, {
           part0: c[P.BN_PART0], stride: c[P.BN_STRIDE], parts: init.workers, index: init.index,
         });
       } else if (cmd === P.CMD_TRAIN && ws) {

@@ -2,7 +2,9 @@
 // stopping, abort.
 import { GarmentError } from '../errors.ts';
 import type { Network } from '../model/network.ts';
-import type { Augmentation, OptimizerSettings } from '../model/plan.ts';
+import type { Augmentation } from '../model/plan.ts';
+import type { OptimizerSettings } from '../model/plan-training.ts';
+import { enableTraining, paramsFinite, restoreSnapshot, snapshot, trainBatch } from './batch.ts';
 import { Rng, mix32 } from '../model/random.ts';
 import { IMAGE_PIXELS, type Dataset } from '../types.ts';
 import { evaluateNetwork } from './evaluate.ts';
@@ -280,6 +282,7 @@ export async function trainNetwork(
     throw new GarmentError('E_OPTION', 'train: signal must be an AbortSignal');
   }
   const checkpoint = checkCheckpointOptions(options.checkpoint);
+  enableTraining(net);
   const order = new Uint32Array(train.count);
   const stepsPerEpoch = Math.ceil(train.count / s.batchSize);
   const totalSteps = stepsPerEpoch * s.epochs;
@@ -325,8 +328,8 @@ export async function trainNetwork(
       const n = Math.min(s.batchSize, train.count - from);
       lr = learningRateAt(s.schedule, s.optimizer.learningRate, st.runStep, totalSteps, cos);
       const slot = (++st.runStep & 1) as 0 | 1;
-      net.snapshot(slot);
-      const result = await net.trainBatch(
+      snapshot(net, slot);
+      const result = await trainBatch(net,
         { images: train.images, labels: train.labels, order, from, n },
         {
           stepSeed: mix32(runSeed, net.optimizerStep + 1), gradScale: Math.fround(1 / n), smoothing: s.labelSmoothing,
@@ -337,8 +340,8 @@ export async function trainNetwork(
       // A non-finite loss: the weights it came from are already bad (finite but overflowing), so
       // put back the ones before the previous step, which gave a finite loss.
       const lossBad = !Number.isFinite(result.lossSum);
-      if (lossBad || !net.paramsFinite()) {
-        net.restoreSnapshot(lossBad && st.runStep > 1 ? ((slot ^ 1) as 0 | 1) : slot);
+      if (lossBad || !paramsFinite(net)) {
+        restoreSnapshot(net, lossBad && st.runStep > 1 ? ((slot ^ 1) as 0 | 1) : slot);
         const what = lossBad ? `the loss is ${result.lossSum}; the last weights with a finite loss were put back` : 'the weights are no longer finite; the weights from before this step were put back';
         throw new GarmentError('E_DIVERGED', `training diverged at epoch ${epoch}, step ${step}: ${what}; lower the learning rate (now ${lr})`);
       }

@@ -1,8 +1,10 @@
 // garment-wasm through its public API, exactly as a user calls it.
-import { createClassifier } from 'garment-wasm';
 import { readFileSync } from 'node:fs';
+import { importGarment } from '../dist.mjs';
 
-export async function create({ threads }) {
+const { createClassifier } = await importGarment();
+
+export async function create({ threads, precision }) {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
   let clf;
   let state;
@@ -10,8 +12,13 @@ export async function create({ threads }) {
     versions: { 'garment-wasm': pkg.version },
     async setup({ mode, batch, weights, pool }) {
       clf?.dispose();
-      clf = await createClassifier({ weights, threads, onWarning: (m) => process.stderr.write(`garment-wasm: ${m}\n`) });
+      const warnings = [];
+      clf = await createClassifier({ weights, threads, precision, onWarning: (m) => warnings.push(m) });
       state = { mode, batch, pool, at: 0 };
+      // 'fast' falls back to 'exact' quietly where relaxed SIMD is missing: that is not a 'fast' figure.
+      const fallback = warnings.find((m) => m.includes("'fast' unavailable"));
+      if (fallback) return { unsupported: fallback };
+      for (const m of warnings) process.stderr.write(`garment-wasm: ${m}\n`);
       return { threads: clf.threads };
     },
     async run(steps) {
@@ -38,7 +45,6 @@ export async function create({ threads }) {
       const out = await clf.predict(state.pool.images.subarray(0, count * 784));
       return Float32Array.from(out.flatMap((p) => [...p.probabilities]));
     },
-    threadsInUse: () => clf?.threads,
     teardown() {
       clf?.dispose();
       clf = undefined;

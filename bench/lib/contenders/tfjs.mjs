@@ -3,7 +3,7 @@
 // predict + data(). Neither backend uses threads in Node.
 import { buildModel, normalise } from '../tfjs-model.mjs';
 
-const { decodeWeights } = await import('../../../dist/node/internal.js');
+const { decodeWeights } = await (await import('../dist.mjs')).importInternal();
 
 export async function create({ kind }) {
   const tf = await import('@tensorflow/tfjs');

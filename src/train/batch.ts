@@ -1,0 +1,143 @@
+// One training step of a network, on the calling thread or across the pool, and the divergence
+// guard's snapshots. Loaded with the training code: inference never needs it.
+import * as P from '../threads/protocol.ts';
+import { IMAGE_PIXELS } from '../types.ts';
+import { type Network, type TrainingSupport, argmax } from '../model/network.ts';
+import type { Workspace } from '../model/plan.ts';
+import {
+  type OptimizerSettings, type SliceStep, batchNormPartBytes, optimizerRange, trainSlice, trainingPlan,
+} from '../model/plan-training.ts';
+
+/** One batch of training images, addressed through a (shuffled) index order. */
+export interface BatchRef {
+  images: Uint8Array;
+  labels: Uint8Array;
+  order: Uint32Array;
+  from: number;
+  n: number;
+}
+
+export interface BatchResult {
+  lossSum: number;
+  correct: number;
+}
+
+/** Everything one training step needs besides the images. */
+export interface StepSettings extends Omit<SliceStep, 'sync'> {
+  optimizer: OptimizerSettings;
+}
+
+/** Makes `net` trainable (idempotent). */
+export function enableTraining(net: Network): void {
+  const support: TrainingSupport = { plan: trainingPlan, partBytes: batchNormPartBytes(net.layout) };
+  net.enableTraining(support);
+}
+
+/** One training step over a batch: augmentation, forward, loss, backward, optimizer. */
+export async function trainBatch(net: Network, batch: BatchRef, step: StepSettings): Promise<BatchResult> {
+  const workers = net.threadsConfigured;
+  const pooled = await net.poolFor(Math.ceil(batch.n / workers), true, batch.n >= workers);
+  const t = net.optimizerStep + 1;
+  net.paramsChanged();
+  if (!pooled) {
+    const ws = net.localWorkspace(batch.n, true);
+    gather(net, ws, batch, 0, batch.n);
+    trainSlice(net.engine, net.layout, ws, batch.n, 0, step, net.norm);
+    optimizerRange(net.engine, net.layout, net.region, net.region.adamDescs, 0, net.layout.trainableCount, t, step.optimizer);
+    net.optimizerStep = t;
+    return collect(net, [ws], [[0, batch.n]], batch);
+  }
+  const slices = P.splitBatch(batch.n, pooled.pool.size);
+  const ranges = P.splitRange(net.layout.trainableCount, pooled.pool.size);
+  const c = net.ctrl();
+  const f = new Float32Array(c.buffer, c.byteOffset, c.length);
+  slices.forEach(([start, n], i) => {
+    gather(net, pooled.ws[i], batch, start, n);
+    c[P.slot(i, P.S_START)] = start;
+    c[P.slot(i, P.S_COUNT)] = n;
+    c[P.slot(i, P.S_RANGE_START)] = ranges[i][0];
+    c[P.slot(i, P.S_RANGE_END)] = ranges[i][1];
+  });
+  const o = step.optimizer;
+  const a = step.augmentation;
+  c[P.N_TOTAL] = batch.n;
+  c[P.STEP_SEED] = step.stepSeed | 0;
+  c[P.ADAM_STEP] = t;
+  f[P.GRAD_SCALE] = step.gradScale;
+  f[P.SMOOTHING] = step.smoothing;
+  c[P.OPTIMIZER] = o.kind === 'sgd' ? 1 : 0;
+  f[P.LR] = o.learningRate;
+  f[P.BETA1] = o.beta1;
+  f[P.BETA2] = o.beta2;
+  f[P.EPSILON] = o.epsilon;
+  f[P.WEIGHT_DECAY] = o.weightDecay;
+  f[P.MOMENTUM] = o.momentum;
+  c[P.NESTEROV] = o.nesterov ? 1 : 0;
+  c[P.AUGMENT] = a ? 1 : 0;
+  if (a) {
+    c[P.AUG_SHIFT] = a.shift;
+    c[P.AUG_FLIP] = a.flip ? 1 : 0;
+    f[P.AUG_ERASE] = a.erase;
+    f[P.AUG_ERASE_MIN] = a.eraseArea[0];
+    f[P.AUG_ERASE_MAX] = a.eraseArea[1];
+  }
+  await net.runPool(pooled, P.CMD_TRAIN);
+  net.optimizerStep = t;
+  return collect(net, pooled.ws, slices, batch);
+}
+
+function gather(net: Network, ws: Workspace, b: BatchRef, start: number, n: number): void {
+  const u8 = net.engine.u8;
+  const i32 = net.engine.i32;
+  for (let i = 0; i < n; i++) {
+    const src = b.order[b.from + start + i];
+    u8.set(b.images.subarray(src * IMAGE_PIXELS, (src + 1) * IMAGE_PIXELS), ws.pixels + i * IMAGE_PIXELS);
+    i32[(ws.labels >> 2) + i] = b.labels[src];
+  }
+}
+
+function collect(net: Network, ws: Workspace[], slices: [number, number][], b: BatchRef): BatchResult {
+  const f32 = net.engine.f32;
+  const classes = net.layout.classes;
+  let lossSum = 0;
+  let correct = 0;
+  slices.forEach(([start, n], i) => {
+    const logits = ws[i].train!.logits;
+    for (let j = 0; j < n; j++) {
+      lossSum += f32[(ws[i].losses >> 2) + j];
+      if (argmax(f32, (logits >> 2) + j * classes, classes) === b.labels[b.order[b.from + start + j]]) correct++;
+    }
+  });
+  return { lossSum, correct };
+}
+
+/**
+ * Saves parameters, optimizer state and step counter in one of two slots, to put back if a
+ * later step diverges (two, because weights can be finite yet already overflow the next loss).
+ */
+export function snapshot(net: Network, slot: 0 | 1): void {
+  const n = net.layout.paramCount * 4;
+  const u8 = net.engine.u8;
+  const s = net.snapshotAt + slot * 3 * n;
+  u8.copyWithin(s, net.region.params, net.region.params + n);
+  u8.copyWithin(s + n, net.region.m, net.region.m + n);
+  u8.copyWithin(s + 2 * n, net.region.v, net.region.v + n);
+  net.snapshotStep[slot] = net.optimizerStep;
+}
+
+/** Puts back what snapshot(slot) saved. */
+export function restoreSnapshot(net: Network, slot: 0 | 1): void {
+  const n = net.layout.paramCount * 4;
+  const u8 = net.engine.u8;
+  const s = net.snapshotAt + slot * 3 * n;
+  u8.copyWithin(net.region.params, s, s + n);
+  u8.copyWithin(net.region.m, s + n, s + 2 * n);
+  u8.copyWithin(net.region.v, s + 2 * n, s + 3 * n);
+  net.optimizerStep = net.snapshotStep[slot];
+  net.paramsChanged();
+}
+
+/** Whether every parameter (and running statistic) is finite. */
+export function paramsFinite(net: Network): boolean {
+  return net.engine.k.count_nonfinite(net.region.params, net.layout.paramCount) === 0;
+}

@@ -63,8 +63,8 @@ function header(res) {
       `${res.seconds.toFixed(0)} s`,
     '',
     `Load average (1 min): ${m.loadavg[0].toFixed(2)} at the start, ${peakLoad.toFixed(2)} at most during the run, ` +
-      `${m.loadavgEnd[0].toFixed(2)} at the end (the bench itself adds about 1).` +
-      (m.loadavg[0] > 0.5
+      `${m.loadavgEnd[0].toFixed(2)} at the end (the build just before and the bench itself add 1 to 2).` +
+      (m.loadavg[0] > 1.5 || peakLoad > 3.5
         ? ' **The machine was busy with other work: absolute figures are low and noisy; the side-by-side ratios are what count.**'
         : ''),
   ];

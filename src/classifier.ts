@@ -1,5 +1,5 @@
 // The Classifier: one model, its weights and its labels, behind a small async API.
-import { GarmentError } from './errors.ts';
+import { GarmentError, show } from './errors.ts';
 import { canShareMemory, hasRelaxedSimd, loadModule, type WasmSource } from './engine/module.ts';
 import { platform } from '#platform';
 import { type BatchInput, type ImageInput, isBatch, toPixels } from './input.ts';
@@ -138,7 +138,7 @@ export class Classifier {
     return this.#run(async () => {
       const dtype = options?.dtype ?? 'f32';
       if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') {
-        throw new GarmentError('E_OPTION', `save: dtype must be 'f32', 'f16' or 'int8', got ${String(dtype)}`);
+        throw new GarmentError('E_OPTION', `save: dtype must be 'f32', 'f16' or 'int8', got ${show(dtype)}`);
       }
       const params = this.#net.params();
       const file: WeightFile = {
@@ -208,7 +208,7 @@ function checkLabels(labels: unknown, what: string): string[] {
 function checkSeed(seed: unknown): number {
   if (seed === undefined) return 1;
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
-    throw new GarmentError('E_OPTION', `createClassifier: seed must be a non-negative integer, got ${String(seed)}`);
+    throw new GarmentError('E_OPTION', `createClassifier: seed must be a non-negative integer, got ${show(seed)}`);
   }
   return seed;
 }
@@ -219,7 +219,7 @@ const AUTO_THREADS_MAX = 8;
 function checkThreads(threads: unknown): number {
   if (threads === undefined || threads === 'auto') return Math.max(1, Math.min(AUTO_THREADS_MAX, platform.cores()));
   if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 64) {
-    throw new GarmentError('E_OPTION', `createClassifier: threads must be 'auto' or an integer in 1..64, got ${String(threads)}`);
+    throw new GarmentError('E_OPTION', `createClassifier: threads must be 'auto' or an integer in 1..64, got ${show(threads)}`);
   }
   return threads;
 }
@@ -238,7 +238,7 @@ async function networkSetup(options: ClassifierOptions, explicitThreads: boolean
     else if (loud) console.warn(`garment-wasm: ${message}`);
   };
   if (options.precision !== undefined && options.precision !== 'exact' && options.precision !== 'fast') {
-    throw new GarmentError('E_OPTION', `createClassifier: precision must be 'exact' or 'fast', got ${String(options.precision)}`);
+    throw new GarmentError('E_OPTION', `createClassifier: precision must be 'exact' or 'fast', got ${show(options.precision)}`);
   }
   let relaxed = options.precision === 'fast' && options.wasm === undefined;
   if (relaxed && !hasRelaxedSimd()) {

@@ -39,3 +39,24 @@ export class GarmentError extends Error {
 export function isGarmentError(e: unknown): e is GarmentError {
   return e instanceof GarmentError;
 }
+
+/**
+ * A short rendering of an untrusted value for an error message. Never throws: `String(v)` does on
+ * objects without a prototype or with a throwing `toString`, which would turn the GarmentError
+ * being built into a raw TypeError.
+ */
+export function show(v: unknown): string {
+  let s: string;
+  try {
+    if (v === undefined) s = 'undefined';
+    else if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') s = String(v);
+    else if (typeof v === 'string') s = JSON.stringify(v);
+    else if (Array.isArray(v)) s = `an array of ${v.length}`;
+    else if (v === null) s = 'null';
+    else if (typeof v === 'object') s = v.constructor?.name ? `a ${v.constructor.name}` : 'an object';
+    else s = typeof v;
+  } catch {
+    s = typeof v;
+  }
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}

@@ -1,6 +1,6 @@
 // Turns what users pass to predict() into 8-bit 28x28 images, checking everything on the way:
 // the kernels only ever see well-formed pixels.
-import { GarmentError } from './errors.ts';
+import { GarmentError, show } from './errors.ts';
 import { IMAGE_PIXELS, IMAGE_SIDE } from './types.ts';
 // Photo preprocessing (src/preprocess) loads only when an image that is not 28x28 arrives.
 type Preprocess = (img: ImageDataLike, what: string) => Uint8Array;
@@ -90,7 +90,7 @@ function bytesFrom(x: Pixels, what: string): Uint8Array {
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new GarmentError('E_INPUT_VALUE', `${what}: pixel ${i} is ${String(v)}; pixels must be finite numbers`);
+      throw new GarmentError('E_INPUT_VALUE', `${what}: pixel ${i} is ${show(v)}; pixels must be finite numbers`);
     }
     if (isFloat) {
       if (v < 0 || v > 1) throw new GarmentError('E_INPUT_VALUE', `${what}: float pixel ${i} is ${v}; float pixels must be in [0, 1] (divide 0..255 values by 255)`);
@@ -109,7 +109,7 @@ function fromImageData(img: ImageDataLike, what: string, preprocess?: Preprocess
     throw new GarmentError('E_INPUT_SHAPE', `${what}: image data must be a Uint8Array or Uint8ClampedArray`);
   }
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new GarmentError('E_INPUT_SHAPE', `${what}: width and height must be positive integers, got ${String(width)}x${String(height)}`);
+    throw new GarmentError('E_INPUT_SHAPE', `${what}: width and height must be positive integers, got ${show(width)}x${show(height)}`);
   }
   const px = width * height;
   const channels = data.length / px;

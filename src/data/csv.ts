@@ -1,7 +1,7 @@
 // Kaggle-style Fashion-MNIST CSV: `label,pixel1,...,pixel784` per line, an optional header line.
 // A single pass of a byte scanner writes straight into the output arrays: a 60,000-row file is
 // 130 MB of text, too much for split() and a string per cell.
-import { GarmentError } from '../errors.ts';
+import { GarmentError, show } from '../errors.ts';
 import { IMAGE_PIXELS, type Dataset } from '../types.ts';
 
 /** Options for {@link parseCsv}. */
@@ -30,9 +30,10 @@ const isBlank = (c: number) => c === SPACE || c === TAB;
  * optional; LF or CRLF line ends). Errors name the line they were found on.
  */
 export function parseCsv(input: string | Uint8Array, options: CsvOptions = {}): Dataset {
-  const classes = options.classes ?? 10;
+  // `options?.`: null is taken as no options rather than failing with a TypeError.
+  const classes = options?.classes ?? 10;
   if (!Number.isInteger(classes) || classes < 1 || classes > 256) {
-    throw new GarmentError('E_OPTION', `parseCsv: classes must be an integer in 1..256, found ${classes}`);
+    throw new GarmentError('E_OPTION', `parseCsv: classes must be an integer in 1..256, found ${show(classes)}`);
   }
   let bytes: Uint8Array;
   if (typeof input === 'string') bytes = new TextEncoder().encode(input);

@@ -2,7 +2,8 @@
 // through a rename, so a cache folder only ever holds whole files with the right checksum.
 import { platform } from '#platform';
 import { GarmentError } from '../errors.ts';
-import { gunzipCapped, isGzip } from '../io/gunzip.ts';
+import { isGzip } from '../io/gunzip-magic.ts';
+import { inflateCapped } from '../io/inflate.ts';
 
 /** Progress of one download. `total` is known when the server sends a Content-Length. */
 export interface DownloadProgress {
@@ -117,7 +118,7 @@ async function verify(
   let content = bytes;
   if (isGzip(bytes)) {
     try {
-      content = gunzipCapped(bytes, maxBytes, 'E_CHECKSUM', url);
+      content = await inflateCapped(bytes, maxBytes, 'E_CHECKSUM', url);
     } catch (e) {
       return `bad gzip data (${(e as Error).message})`;
     }

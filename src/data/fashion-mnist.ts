@@ -2,7 +2,8 @@
 // content: mirrors re-compress the same bytes differently, so a .gz checksum would reject good copies.
 import { platform } from '#platform';
 import { GarmentError } from '../errors.ts';
-import { gunzipCapped, isGzip } from '../io/gunzip.ts';
+import { isGzip } from '../io/gunzip-magic.ts';
+import { inflateCapped } from '../io/inflate.ts';
 import { IMAGE_PIXELS, type Dataset, type FashionMNIST } from '../types.ts';
 import { downloadFile, sha256Hex, type DownloadProgress } from './download.ts';
 import { IDX_MAX_BYTES, parseIdxImages, parseIdxLabels } from './idx.ts';
@@ -211,11 +212,11 @@ function notFound(looked: string[], files: Files): GarmentError {
 
 // `contents` are the four files in KEYS order, gzipped or not.
 async function load(contents: Uint8Array[], files: Files, verify: boolean): Promise<FashionMNIST> {
-  const raw = contents.map((bytes, i) => {
+  const raw = await Promise.all(contents.map((bytes, i) => {
     const file = files[KEYS[i]];
     if (!isGzip(bytes)) return bytes;
-    return gunzipCapped(bytes, Math.max(IDX_MAX_BYTES, file.size ?? 0), 'E_IDX_FORMAT', file.name);
-  });
+    return inflateCapped(bytes, Math.max(IDX_MAX_BYTES, file.size ?? 0), 'E_IDX_FORMAT', file.name);
+  }));
   if (verify) {
     for (let i = 0; i < KEYS.length; i++) {
       const file = files[KEYS[i]];

@@ -1,7 +1,8 @@
 // The IDX format of the MNIST family (see: http://yann.lecun.com/exdb/mnist/): two zero bytes, a type
 // byte, a dimension count, one big-endian uint32 per dimension, then the data in row-major order.
-import { GarmentError } from '../errors.ts';
-import { gunzipCapped, isGzip } from '../io/gunzip.ts';
+import { GarmentError, show } from '../errors.ts';
+import { isGzip } from '../io/gunzip-magic.ts';
+import { inflateCappedSync } from '../io/inflate.ts';
 import { IMAGE_SIDE } from '../types.ts';
 
 /** Largest decompressed IDX file accepted by default; the Fashion-MNIST training images take 47 MB. */
@@ -31,11 +32,19 @@ const fail = (what: string, message: string): never => {
 };
 
 /**
- * Parses an IDX file of unsigned bytes, gzipped (detected by its magic number) or raw. Everything is
+ * Parses an IDX file of unsigned bytes, gzipped (detected by its magic number; Node, Deno and Bun)
+ * or raw. Everything is
  * checked against the input's length before anything is allocated; `what` names the file in errors.
  */
 export function parseIdx(bytes: Uint8Array, what: string, options: { maxBytes?: number } = {}): IdxFile {
-  if (isGzip(bytes)) bytes = gunzipCapped(bytes, options.maxBytes ?? IDX_MAX_BYTES, 'E_IDX_FORMAT', what);
+  // A public entry point: arguments of the wrong type get a GarmentError, not a TypeError from inside.
+  if (!(bytes instanceof Uint8Array)) throw new GarmentError('E_OPTION', `parseIdx: expected the bytes as a Uint8Array, found ${show(bytes)}`);
+  if (typeof what !== 'string') what = 'IDX data';
+  const maxBytes = options?.maxBytes ?? IDX_MAX_BYTES;
+  if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+    throw new GarmentError('E_OPTION', `parseIdx: maxBytes must be a non-negative integer, found ${show(maxBytes)}`);
+  }
+  if (isGzip(bytes)) bytes = inflateCappedSync(bytes, maxBytes, 'E_IDX_FORMAT', what);
   if (bytes.length < 4) fail(what, `expected an IDX header of at least 4 bytes, found ${bytes.length} bytes`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     const found = `${hex(bytes[0])} ${hex(bytes[1])}`;

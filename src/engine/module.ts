@@ -1,5 +1,5 @@
 // Finds, validates and compiles the wasm binary once per process.
-import { GarmentError } from '../errors.ts';
+import { GarmentError, show } from '../errors.ts';
 import { platform } from '#platform';
 
 /** The smallest module that uses a v128 instruction: validates only where SIMD is supported. */
@@ -66,6 +66,11 @@ export function loadModule(source?: WasmSource, variant: WasmVariant = 'simd'): 
     return WebAssembly.compile(source as BufferSource).catch((e) => {
       throw new GarmentError('E_WASM_LOAD', `could not compile the supplied wasm bytes: ${(e as Error).message}`, { cause: e });
     });
+  }
+  // Anything else would be read as a path through String(), which may even throw (no prototype).
+  const isUrl = source instanceof URL || Object.prototype.toString.call(source) === '[object URL]';
+  if (source !== undefined && typeof source !== 'string' && !isUrl) {
+    return Promise.reject(new GarmentError('E_OPTION', `wasm must be a WebAssembly.Module, bytes, a URL or a path, found ${show(source)}`));
   }
   const key = source === undefined ? WASM_FILES[variant] : String(source);
   let p = cache.get(key);

@@ -1,10 +1,9 @@
+// fflate's inflater, for synchronous decoding (decodeWeights) and where the host has no gzip of
+// its own. Its module sets up tables when loaded, so start-up paths import this lazily.
 import { Gunzip } from 'fflate';
 import { GarmentError, type GarmentErrorCode } from '../errors.ts';
 
-/** True when the bytes start with the gzip magic number. */
-export function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
+export { isGzip } from './gunzip-magic.ts';
 
 /**
  * Decompresses gzip without trusting the size the stream declares: output is collected in

@@ -1,10 +1,39 @@
-// Gzip decompression for start-up paths: the runtime's own DecompressionStream (zlib in Node,
-// Deno and Bun, the browser's in browsers and workerd; it checks the gzip CRC and length) where
-// there is one, fflate (loaded only then) where not. Output is read chunk by chunk and abandoned
+// Gzip decompression for start-up paths: the host's zlib where the platform leaf offers it (Node,
+// Deno, Bun), else the runtime's DecompressionStream (browsers, workerd; it checks the gzip CRC
+// and length), else fflate (loaded only then). Output is read chunk by chunk and abandoned
 // past `maxBytes`, so a gzip bomb costs at most that much memory.
 import { GarmentError, type GarmentErrorCode } from '../errors.ts';
+import { platform } from '#platform';
+
+function failed(e: unknown, code: GarmentErrorCode, what: string, maxBytes: number): GarmentError {
+  const big = /maxOutputLength|buffer.*larger|Cannot create a Buffer/i.test(String((e as Error)?.message));
+  return new GarmentError(code, big ? `${what}: decompresses to more than ${maxBytes} bytes` : `${what}: corrupt or truncated gzip data (${(e as Error)?.message ?? e})`, { cause: e });
+}
+
+/**
+ * Synchronous gzip decompression, where the host has it (Node, Deno, Bun). Elsewhere, callers
+ * with gzipped bytes get a clear error: decompress first (DecompressionStream), or use the async
+ * loaders (loadFashionMNIST), which decompress themselves.
+ */
+export function inflateCappedSync(bytes: Uint8Array, maxBytes: number, code: GarmentErrorCode, what: string): Uint8Array {
+  if (!platform.gunzipSync) {
+    throw new GarmentError('E_OPTION', `${what}: gzipped data cannot be decompressed synchronously in this runtime; decompress it first (DecompressionStream) or use loadFashionMNIST`);
+  }
+  try {
+    return platform.gunzipSync(bytes, maxBytes);
+  } catch (e) {
+    throw failed(e, code, what, maxBytes);
+  }
+}
 
 export async function inflateCapped(bytes: Uint8Array, maxBytes: number, code: GarmentErrorCode, what: string): Promise<Uint8Array> {
+  if (platform.gunzip) {
+    try {
+      return await platform.gunzip(bytes, maxBytes);
+    } catch (e) {
+      throw failed(e, code, what, maxBytes);
+    }
+  }
   if (typeof DecompressionStream !== 'function') {
     const { gunzipCapped } = await import('./gunzip.ts');
     return gunzipCapped(bytes, maxBytes, code, what);

@@ -17,7 +17,9 @@
 // fflate's inflate does not verify the gzip CRC, so this checksum is what catches corruption.
 // The version changes only when this layout changes; readers ignore header keys they do not know.
 
-import { GarmentError, type GarmentErrorCode } from '../errors.ts';
+import { GarmentError, show, type GarmentErrorCode } from '../errors.ts';
+
+export { show };
 
 /** Storage type of a tensor in a weight file. */
 export type WeightDtype = 'f32' | 'f16' | 'int8';
@@ -78,19 +80,6 @@ export const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A short, safe rendering of an untrusted value for an error message. */
-export function show(v: unknown): string {
-  let s: string;
-  if (v === undefined) s = 'undefined';
-  else if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') s = String(v);
-  else if (typeof v === 'string') s = JSON.stringify(v);
-  else if (Array.isArray(v)) s = `an array of ${v.length}`;
-  else if (v === null) s = 'null';
-  else if (typeof v === 'object') s = v.constructor?.name ? `a ${v.constructor.name}` : 'an object';
-  else s = typeof v;
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
 export function checkLabels(v: unknown, code: GarmentErrorCode): string[] {

@@ -1,6 +1,6 @@
 // Models are plain JSON: a list of layers. This file names the layer types, checks a list
 // from an untrusted source, and holds the presets.
-import { GarmentError } from '../errors.ts';
+import { GarmentError, show } from '../errors.ts';
 
 /** A 2-D convolution, stride 1, square kernel, weights initialised He-uniform. */
 export interface ConvLayer {
@@ -128,7 +128,7 @@ export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 export function presetLayers(name: string, classes: number): LayerSpec[] {
   const make = (PRESETS as Record<string, ((classes: number) => LayerSpec[]) | undefined>)[name];
   if (!make || !Object.prototype.hasOwnProperty.call(PRESETS, name)) {
-    throw new GarmentError('E_MODEL_UNKNOWN', `unknown model "${String(name)}": expected one of ${PRESET_NAMES.join(', ')}, or a layer list`);
+    throw new GarmentError('E_MODEL_UNKNOWN', `unknown model ${show(name)}: expected one of ${PRESET_NAMES.join(', ')}, or a layer list`);
   }
   return make(classes);
 }
@@ -142,7 +142,7 @@ function isInt(v: unknown, lo: number, hi: number): v is number {
 function biasOption(bias: unknown, where: string): { bias?: false } {
   if (bias === undefined || bias === true) return {};
   if (bias === false) return { bias: false };
-  throw new GarmentError('E_MODEL_SPEC', `${where}: bias must be true or false, got ${String(bias)}`);
+  throw new GarmentError('E_MODEL_SPEC', `${where}: bias must be true or false, got ${show(bias)}`);
 }
 
 /** Checks a layer list from an untrusted source and returns a clean copy (unknown keys dropped). */
@@ -157,37 +157,37 @@ export function validateLayers(layers: unknown): LayerSpec[] {
     const l = raw as Record<string, unknown>;
     switch (l.type) {
       case 'conv': {
-        if (!isInt(l.filters, 1, 4096)) throw new GarmentError('E_MODEL_SPEC', `${where}: conv filters must be an integer in 1..4096, got ${String(l.filters)}`);
-        if (!isInt(l.kernel, 1, 15)) throw new GarmentError('E_MODEL_SPEC', `${where}: conv kernel must be an integer in 1..15, got ${String(l.kernel)}`);
+        if (!isInt(l.filters, 1, 4096)) throw new GarmentError('E_MODEL_SPEC', `${where}: conv filters must be an integer in 1..4096, got ${show(l.filters)}`);
+        if (!isInt(l.kernel, 1, 15)) throw new GarmentError('E_MODEL_SPEC', `${where}: conv kernel must be an integer in 1..15, got ${show(l.kernel)}`);
         const padding = l.padding ?? 'same';
-        if (padding !== 'same' && padding !== 'valid') throw new GarmentError('E_MODEL_SPEC', `${where}: conv padding must be 'same' or 'valid', got ${String(l.padding)}`);
+        if (padding !== 'same' && padding !== 'valid') throw new GarmentError('E_MODEL_SPEC', `${where}: conv padding must be 'same' or 'valid', got ${show(l.padding)}`);
         if (padding === 'same' && l.kernel % 2 === 0) throw new GarmentError('E_MODEL_SPEC', `${where}: 'same' padding needs an odd kernel, got ${l.kernel}`);
         return { type: 'conv', filters: l.filters, kernel: l.kernel, padding, ...biasOption(l.bias, where) };
       }
       case 'dense':
-        if (!isInt(l.units, 1, MAX_UNITS)) throw new GarmentError('E_MODEL_SPEC', `${where}: dense units must be an integer in 1..${MAX_UNITS}, got ${String(l.units)}`);
+        if (!isInt(l.units, 1, MAX_UNITS)) throw new GarmentError('E_MODEL_SPEC', `${where}: dense units must be an integer in 1..${MAX_UNITS}, got ${show(l.units)}`);
         return { type: 'dense', units: l.units, ...biasOption(l.bias, where) };
       case 'relu':
         return { type: 'relu' };
       case 'maxpool':
-        if (l.size !== undefined && l.size !== 2) throw new GarmentError('E_MODEL_SPEC', `${where}: only 2x2 max pooling is supported, got size ${String(l.size)}`);
+        if (l.size !== undefined && l.size !== 2) throw new GarmentError('E_MODEL_SPEC', `${where}: only 2x2 max pooling is supported, got size ${show(l.size)}`);
         return { type: 'maxpool', size: 2 };
       case 'dropout':
-        if (typeof l.rate !== 'number' || !(l.rate >= 0 && l.rate < 1)) throw new GarmentError('E_MODEL_SPEC', `${where}: dropout rate must be in [0, 1), got ${String(l.rate)}`);
+        if (typeof l.rate !== 'number' || !(l.rate >= 0 && l.rate < 1)) throw new GarmentError('E_MODEL_SPEC', `${where}: dropout rate must be in [0, 1), got ${show(l.rate)}`);
         return { type: 'dropout', rate: l.rate };
       case 'flatten':
         return { type: 'flatten' };
       case 'batchnorm': {
         const momentum = l.momentum ?? 0.1;
         const epsilon = l.epsilon ?? 1e-5;
-        if (typeof momentum !== 'number' || !(momentum > 0 && momentum <= 1)) throw new GarmentError('E_MODEL_SPEC', `${where}: batchnorm momentum must be in (0, 1], got ${String(l.momentum)}`);
-        if (typeof epsilon !== 'number' || !(epsilon > 0 && epsilon < 1)) throw new GarmentError('E_MODEL_SPEC', `${where}: batchnorm epsilon must be in (0, 1), got ${String(l.epsilon)}`);
+        if (typeof momentum !== 'number' || !(momentum > 0 && momentum <= 1)) throw new GarmentError('E_MODEL_SPEC', `${where}: batchnorm momentum must be in (0, 1], got ${show(l.momentum)}`);
+        if (typeof epsilon !== 'number' || !(epsilon > 0 && epsilon < 1)) throw new GarmentError('E_MODEL_SPEC', `${where}: batchnorm epsilon must be in (0, 1), got ${show(l.epsilon)}`);
         return { type: 'batchnorm', momentum, epsilon };
       }
       case 'gap':
         return { type: 'gap' };
       default:
-        throw new GarmentError('E_MODEL_SPEC', `${where}: unknown layer type ${JSON.stringify(l.type)}; expected conv, dense, relu, maxpool, dropout, flatten, batchnorm or gap`);
+        throw new GarmentError('E_MODEL_SPEC', `${where}: unknown layer type ${show(l.type)}; expected conv, dense, relu, maxpool, dropout, flatten, batchnorm or gap`);
     }
   });
 }

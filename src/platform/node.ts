@@ -4,9 +4,12 @@ import { readFile as fsReadFile, writeFile, rename, mkdir, stat, unlink } from '
 import { availableParallelism, cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { GarmentError } from '../errors.ts';
-import { Worker as NodeWorker } from 'node:worker_threads';
 import type { Platform, WorkerHandle } from './types.ts';
+
+// worker_threads and zlib load on first use: an app that only classifies pays for neither.
+const lazyRequire = createRequire(import.meta.url);
 import { createWebWorker } from './web-worker.ts';
 
 async function readFile(path: string): Promise<Uint8Array> {
@@ -25,6 +28,8 @@ async function readFile(path: string): Promise<Uint8Array> {
 let tmpCounter = 0;
 
 export const platform: Platform = {
+  gunzip,
+  gunzipSync,
   async loadWasm(fileName) {
     const bytes = await readFile(fileURLToPath(new URL(`./${fileName}`, import.meta.url)));
     return WebAssembly.compile(bytes as BufferSource);
@@ -60,7 +65,24 @@ export const platform: Platform = {
   createWorker: (source) => (typeof globalThis.Worker === 'function' ? createWebWorker(source) : createNodeWorker(source)),
 };
 
+function gunzip(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  const zlib = lazyRequire('node:zlib') as typeof import('node:zlib');
+  return new Promise((resolve, reject) => {
+    // maxOutputLength stops zlib as soon as the output passes the cap: gzip bombs cost nothing.
+    zlib.gunzip(bytes, { maxOutputLength: maxBytes }, (err, out) => {
+      if (err) reject(err);
+      else resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+    });
+  });
+}
+
+function gunzipSync(bytes: Uint8Array, maxBytes: number): Uint8Array {
+  const out = (lazyRequire('node:zlib') as typeof import('node:zlib')).gunzipSync(bytes, { maxOutputLength: maxBytes });
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
 function createNodeWorker(source: string): WorkerHandle {
+  const { Worker: NodeWorker } = lazyRequire('node:worker_threads') as typeof import('node:worker_threads');
   // An ES module from a data: URL, whatever module type the host process defaults to.
   const prologue = "import { parentPort } from 'node:worker_threads';\nvar __GARMENT_WORKER_MODE__ = 'node';\nvar __GARMENT_PARENT_PORT__ = parentPort;\n";
   const w = new NodeWorker(new URL(`data:text/javascript,${encodeURIComponent(prologue + source)}`));

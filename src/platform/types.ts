@@ -20,6 +20,13 @@ export interface Platform {
   env(name: string): string | undefined;
   /** Logical CPU cores this process may use. */
   cores(): number;
+  /**
+   * The host's own gzip decompression, capped at `maxBytes` of output (Node: zlib, far cheaper to
+   * load than web streams); absent where DecompressionStream or fflate should be used.
+   */
+  gunzip?(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array>;
+  /** The same, synchronous (Node's zlib); absent in browsers and edge runtimes. */
+  gunzipSync?(bytes: Uint8Array, maxBytes: number): Uint8Array;
   /** Whether this runtime has workers at all (edge runtimes have none): threads are not tried without. */
   readonly workers: boolean;
   /**

@@ -9,7 +9,7 @@
 //
 // Integers only (or doubles holding exact integers, divided with exact floor division), so every
 // runtime gives the same pixels.
-import { GarmentError } from '../errors.ts';
+import { GarmentError, show } from '../errors.ts';
 import { IMAGE_PIXELS, IMAGE_SIDE } from '../types.ts';
 import { fitToCanvas } from './resize.ts';
 
@@ -90,7 +90,7 @@ function checkImage(image: RawImage, what: string): { width: number; height: num
     throw new GarmentError('E_INPUT_SHAPE', `${what}: image data must be a Uint8Array or Uint8ClampedArray`);
   }
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new GarmentError('E_INPUT_SHAPE', `${what}: width and height must be positive integers, got ${String(width)}x${String(height)}`);
+    throw new GarmentError('E_INPUT_SHAPE', `${what}: width and height must be positive integers, got ${show(width)}x${show(height)}`);
   }
   if (width > MAX_SIDE || height > MAX_SIDE) {
     throw new GarmentError('E_INPUT_SHAPE', `${what}: ${width}x${height} is larger than ${MAX_SIDE} pixels on a side`);

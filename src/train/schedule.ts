@@ -1,6 +1,6 @@
 // Learning-rate schedules over a training run's steps. The cosine comes from the wasm module
 // (cos64), and everything else is exactly rounded arithmetic, so every engine gets the same rates.
-import { GarmentError } from '../errors.ts';
+import { GarmentError, show } from '../errors.ts';
 
 /** How the learning rate moves over a run. */
 export type Schedule =
@@ -21,12 +21,12 @@ export function checkSchedule(s: unknown): Schedule {
   const o = s as Record<string, unknown>;
   const frac = (v: unknown, name: string, def: number) => {
     if (v === undefined) return def;
-    if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new GarmentError('E_OPTION', `train: schedule.${name} must be in [0, 1), got ${String(v)}`);
+    if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new GarmentError('E_OPTION', `train: schedule.${name} must be in [0, 1), got ${show(v)}`);
     return v;
   };
   const factor = (v: unknown, name: string, def: number) => {
     if (v === undefined) return def;
-    if (typeof v !== 'number' || !(v >= 1 && v < 1e9)) throw new GarmentError('E_OPTION', `train: schedule.${name} must be >= 1, got ${String(v)}`);
+    if (typeof v !== 'number' || !(v >= 1 && v < 1e9)) throw new GarmentError('E_OPTION', `train: schedule.${name} must be >= 1, got ${show(v)}`);
     return v;
   };
   switch (o.type) {
@@ -37,7 +37,7 @@ export function checkSchedule(s: unknown): Schedule {
     case 'one-cycle':
       return { type: 'one-cycle', warmup: frac(o.warmup, 'warmup', 0.3), divFactor: factor(o.divFactor, 'divFactor', 25), finalDivFactor: factor(o.finalDivFactor, 'finalDivFactor', 1e4) };
     default:
-      throw new GarmentError('E_OPTION', `train: unknown schedule ${JSON.stringify(o.type)}; expected 'constant', 'cosine' or 'one-cycle'`);
+      throw new GarmentError('E_OPTION', `train: unknown schedule ${show(o.type)}; expected 'constant', 'cosine' or 'one-cycle'`);
   }
 }
 

@@ -1,6 +1,6 @@
 // The training loop: split, shuffle, batch, schedule, step, progress, validation, early
 // stopping, abort.
-import { GarmentError } from '../errors.ts';
+import { GarmentError, show } from '../errors.ts';
 import type { Network } from '../model/network.ts';
 import type { Augmentation } from '../model/plan.ts';
 import type { OptimizerSettings } from '../model/plan-training.ts';
@@ -144,7 +144,7 @@ interface Settings {
 function num(v: unknown, name: string, def: number, ok: (x: number) => boolean, expect: string): number {
   if (v === undefined) return def;
   if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
-    throw new GarmentError('E_OPTION', `train: ${name} must be ${expect}, got ${String(v)}`);
+    throw new GarmentError('E_OPTION', `train: ${name} must be ${expect}, got ${show(v)}`);
   }
   return v;
 }
@@ -179,7 +179,7 @@ export function trainSettings(o: TrainOptions): Settings {
     if (o[cb] !== undefined && typeof o[cb] !== 'function') throw new GarmentError('E_OPTION', `train: ${cb} must be a function`);
   }
   const kind = o.optimizer ?? 'adam';
-  if (kind !== 'adam' && kind !== 'sgd') throw new GarmentError('E_OPTION', `train: optimizer must be 'adam' or 'sgd', got ${String(o.optimizer)}`);
+  if (kind !== 'adam' && kind !== 'sgd') throw new GarmentError('E_OPTION', `train: optimizer must be 'adam' or 'sgd', got ${show(o.optimizer)}`);
   let earlyStopping: Required<EarlyStoppingOptions> | undefined;
   if (o.earlyStopping !== undefined) {
     const e = o.earlyStopping;
@@ -267,7 +267,9 @@ export async function trainNetwork(
   net: Network, data: Dataset, options: TrainOptions, seed: number, labels: readonly string[],
   metadata: Record<string, unknown> = {},
 ): Promise<TrainHistory> {
-  const s = trainSettings(options ?? {});
+  // null is taken as no options, like undefined (options.validation below would throw a TypeError).
+  options ??= {};
+  const s = trainSettings(options);
   const classes = net.layout.classes;
   let train = checkDataset(data, classes, 'training data');
   let validation = options.validation === undefined ? undefined : checkDataset(options.validation, classes, 'validation data');

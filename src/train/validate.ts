@@ -1,5 +1,5 @@
 // Checks datasets before anything reaches wasm: sizes, lengths and label ranges.
-import { GarmentError } from '../errors.ts';
+import { GarmentError, show } from '../errors.ts';
 import { IMAGE_PIXELS, type Dataset } from '../types.ts';
 
 export function checkDataset(ds: unknown, classes: number, what: string): Dataset {
@@ -8,7 +8,7 @@ export function checkDataset(ds: unknown, classes: number, what: string): Datase
   if (!(images instanceof Uint8Array)) throw new GarmentError('E_OPTION', `${what}: images must be a Uint8Array of count * 784 pixels`);
   if (!(labels instanceof Uint8Array)) throw new GarmentError('E_OPTION', `${what}: labels must be a Uint8Array with one class index per image`);
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
-    throw new GarmentError('E_OPTION', `${what}: count must be a non-negative integer, got ${String(count)}`);
+    throw new GarmentError('E_OPTION', `${what}: count must be a non-negative integer, got ${show(count)}`);
   }
   if (count === 0) throw new GarmentError('E_EMPTY_BATCH', `${what}: the dataset holds no images`);
   if (images.length !== count * IMAGE_PIXELS) {

@@ -55,7 +55,7 @@ export function referenceTensor(data, entry) {
   if (entry.dtype === 'f32') for (let i = 0; i < count; i++) out[i] = view.getFloat32(entry.offset + 4 * i, true);
   else if (entry.dtype === 'f16') for (let i = 0; i < count; i++) out[i] = half(view.getUint16(entry.offset + 2 * i, true));
   else {
-    const channels = entry.shape[entry.shape.length - 1];
+    const channels = entry.shape.length ? entry.shape[entry.shape.length - 1] : 1;
     for (let i = 0; i < count; i++) out[i] = view.getInt8(entry.offset + i) * view.getFloat32(entry.scales + 4 * (i % channels), true);
   }
   return out;

@@ -118,7 +118,7 @@ async function verify(
   let content = bytes;
   if (isGzip(bytes)) {
     try {
-      content = await inflateCapped(bytes, maxBytes, 'E_CHECKSUM', url);
+      content = (await inflateCapped(bytes, maxBytes, 'E_CHECKSUM', url)).bytes;
     } catch (e) {
       return `bad gzip data (${(e as Error).message})`;
     }

@@ -215,7 +215,7 @@ async function load(contents: Uint8Array[], files: Files, verify: boolean): Prom
   const raw = await Promise.all(contents.map((bytes, i) => {
     const file = files[KEYS[i]];
     if (!isGzip(bytes)) return bytes;
-    return inflateCapped(bytes, Math.max(IDX_MAX_BYTES, file.size ?? 0), 'E_IDX_FORMAT', file.name);
+    return inflateCapped(bytes, Math.max(IDX_MAX_BYTES, file.size ?? 0), 'E_IDX_FORMAT', file.name).then((r) => r.bytes);
   }));
   if (verify) {
     for (let i = 0; i < KEYS.length; i++) {

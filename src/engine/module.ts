@@ -68,7 +68,7 @@ export function loadModule(source?: WasmSource, variant: WasmVariant = 'simd'): 
     });
   }
   // Anything else would be read as a path through String(), which may even throw (no prototype).
-  const isUrl = source instanceof URL || Object.prototype.toString.call(source) === '[object URL]';
+  const isUrl = (typeof URL === 'function' && source instanceof URL) || Object.prototype.toString.call(source) === '[object URL]';
   if (source !== undefined && typeof source !== 'string' && !isUrl) {
     return Promise.reject(new GarmentError('E_OPTION', `wasm must be a WebAssembly.Module, bytes, a URL or a path, found ${show(source)}`));
   }

@@ -26,7 +26,12 @@ export function inflateCappedSync(bytes: Uint8Array, maxBytes: number, code: Gar
   }
 }
 
-export async function inflateCapped(bytes: Uint8Array, maxBytes: number, code: GarmentErrorCode, what: string): Promise<Uint8Array> {
+/** Decompresses; `verified` says whether the gzip trailer's CRC-32 and length were checked. */
+export async function inflateCapped(bytes: Uint8Array, maxBytes: number, code: GarmentErrorCode, what: string): Promise<{ bytes: Uint8Array; verified: boolean }> {
+  return { bytes: await inflate(bytes, maxBytes, code, what), verified: platform.gunzip !== undefined || typeof DecompressionStream === 'function' };
+}
+
+async function inflate(bytes: Uint8Array, maxBytes: number, code: GarmentErrorCode, what: string): Promise<Uint8Array> {
   if (platform.gunzip) {
     try {
       return await platform.gunzip(bytes, maxBytes);

@@ -32,7 +32,11 @@ const CHECKSUM_TAIL = /"checksum":"([0-9a-f]{8})"}$/;
 const ZEROS = new TextEncoder().encode('00000000');
 
 /** Decodes a decompressed version-1 payload whose magic and version have been checked. */
-export function decodeV1(payload: Uint8Array): WeightFile {
+/**
+ * `intact`: the payload came out of a gzip stream whose CRC-32 the decompressor verified (zlib,
+ * DecompressionStream): every byte is already checked, so the payload's own CRC is skipped.
+ */
+export function decodeV1(payload: Uint8Array, intact = false): WeightFile {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const headerLength = view.getUint32(12, true);
   const room = payload.length - PREFIX_BYTES;
@@ -68,13 +72,15 @@ export function decodeV1(payload: Uint8Array): WeightFile {
   if (header.checksum !== expected) {
     fail(`expected the checksum field to be "${expected}", found ${show(header.checksum)}`);
   }
-  const digitsAt = headerEnd - CHECKSUM_SUFFIX_BYTES;
-  let crc = crc32(payload.subarray(0, digitsAt));
-  crc = crc32(ZEROS, crc);
-  crc = crc32(payload.subarray(digitsAt + 8), crc);
-  const actual = crc.toString(16).padStart(8, '0');
-  if (actual !== expected) {
-    fail(`checksum mismatch: the header says crc32 ${expected}, the payload gives ${actual} (corrupt file)`);
+  if (!intact) {
+    const digitsAt = headerEnd - CHECKSUM_SUFFIX_BYTES;
+    let crc = crc32(payload.subarray(0, digitsAt));
+    crc = crc32(ZEROS, crc);
+    crc = crc32(payload.subarray(digitsAt + 8), crc);
+    const actual = crc.toString(16).padStart(8, '0');
+    if (actual !== expected) {
+      fail(`checksum mismatch: the header says crc32 ${expected}, the payload gives ${actual} (corrupt file)`);
+    }
   }
 
   const labels = checkLabels(header.labels, 'E_WEIGHTS_FORMAT');
@@ -153,6 +159,9 @@ function checkOffset(v: unknown, where: string): number {
   return v;
 }
 
+/** The largest int8 scale whose 127 multiples stay finite in f32. */
+const MAX_INT8_SCALE = 3.4028234663852886e38 / 127;
+
 // Little-endian hosts (all that run JavaScript engines in practice) read tensors through typed
 // array views, which start-up code runs far faster than per-element DataView calls.
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -173,8 +182,9 @@ function readTensor(view: DataView, dataStart: number, e: TensorEntry): Float32A
     const scales = new Float32Array(channels);
     for (let c = 0; c < channels; c++) {
       const s = view.getFloat32(scalesAt + c * 4, true);
-      if (!(s >= 0) || !Number.isFinite(s)) {
-        fail(`tensor ${show(e.name)}: scale ${c} is ${s}, expected a finite number >= 0`);
+      // Bounded so that 127 * scale stays a finite f32: int8 values need no check of their own.
+      if (!(s >= 0) || !(s <= MAX_INT8_SCALE)) {
+        fail(`tensor ${show(e.name)}: scale ${c} is ${s}, expected a finite number in [0, ${MAX_INT8_SCALE}]`);
       }
       scales[c] = s;
     }
@@ -185,6 +195,7 @@ function readTensor(view: DataView, dataStart: number, e: TensorEntry): Float32A
       out[i] = v * scales[c];
       if (++c === channels) c = 0;
     }
+    return out;
   }
   for (let i = 0; i < count; i++) {
     if (!Number.isFinite(out[i])) {

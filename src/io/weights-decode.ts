@@ -20,8 +20,11 @@ export function isRawPayload(bytes: Uint8Array): boolean {
   return true;
 }
 
-/** Reads a decompressed payload: magic, version, then that version's layout. */
-export function decodePayload(payload: Uint8Array): WeightFile {
+/**
+ * Reads a decompressed payload: magic, version, then that version's layout. `intact`: a
+ * decompressor already verified the gzip CRC-32 over every byte (see decodeV1).
+ */
+export function decodePayload(payload: Uint8Array, intact = false): WeightFile {
   if (payload.length < PREFIX_BYTES) {
     corrupt(`truncated: the payload is ${payload.length} bytes, expected at least ${PREFIX_BYTES}`);
   }
@@ -33,7 +36,7 @@ export function decodePayload(payload: Uint8Array): WeightFile {
   }
   const version = new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(8, true);
   // One branch per layout ever released; a version-2 reader keeps `decodeV1` for old files.
-  if (version === 1) return decodeV1(payload);
+  if (version === 1) return decodeV1(payload, intact);
   if (version > WEIGHTS_VERSION && version <= MAX_PLAUSIBLE_VERSION) {
     throw new GarmentError(
       'E_WEIGHTS_VERSION',

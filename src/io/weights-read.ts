@@ -8,14 +8,17 @@ import { MAX_PAYLOAD_BYTES, show, type WeightFile } from './weights-format.ts';
 export async function readWeightFile(bytes: Uint8Array): Promise<WeightFile> {
   if (!(bytes instanceof Uint8Array)) throw new GarmentError('E_OPTION', `weights: expected a Uint8Array, found ${show(bytes)}`);
   let payload = bytes;
+  let intact = false;
   if (!isRawPayload(bytes)) {
     if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
       const found = bytes.length < 2 ? `${bytes.length} byte(s)` : `bytes ${hex(bytes.subarray(0, 2))}`;
       return asWeightError(() => corrupt(`not a weight file: expected gzip data (bytes 1f 8b), found ${found}`));
     }
-    payload = await inflateCapped(bytes, MAX_PAYLOAD_BYTES, 'E_WEIGHTS_FORMAT', 'weight file: gzip');
+    const inflated = await inflateCapped(bytes, MAX_PAYLOAD_BYTES, 'E_WEIGHTS_FORMAT', 'weight file: gzip');
+    payload = inflated.bytes;
+    intact = inflated.verified;
   } else if (bytes.length > MAX_PAYLOAD_BYTES) {
     return asWeightError(() => corrupt(`the payload is ${bytes.length} bytes, more than the ${MAX_PAYLOAD_BYTES} allowed`));
   }
-  return asWeightError(() => decodePayload(payload));
+  return asWeightError(() => decodePayload(payload, intact));
 }

@@ -29,7 +29,7 @@ for (const dtype of ['f32', 'f16', 'int8']) {
   writeFileSync(new URL(`../fixtures/weights-v1-${dtype}.gz`, import.meta.url), bytes);
   const again = await createClassifier({ weights: bytes });
   const preds = await again.predict(probe.images);
-  expected[dtype] = preds.map((p) => ({ label: p.label, bits: [...new Uint32Array(p.probabilities.buffer.slice(0))] }));
+  expected[dtype] = preds.map((p) => ({ label: p.label, bits: [...new Uint32Array(p.probabilities.slice().buffer)] }));
 }
 writeFileSync(
   new URL('../fixtures/weights-v1.expected.json', import.meta.url),

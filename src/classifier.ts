@@ -175,7 +175,8 @@ export class Classifier {
     const out: Prediction[] = [];
     for (let i = 0; i < count; i++) {
       const index = argmax(probs, i * classes, classes);
-      const probabilities = probs.slice(i * classes, (i + 1) * classes);
+      // Views of one allocation: the probabilities array is all a prediction allocates.
+      const probabilities = count === 1 ? probs : probs.subarray(i * classes, (i + 1) * classes);
       out.push({ label: this.labels[index], index, confidence: probabilities[index], probabilities });
     }
     return out;

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { createClassifier } from 'garment-wasm';
-import { syntheticDataset, expectGarmentError } from './helpers/synthetic.mjs';
+import { syntheticDataset, expectGarmentError, bitsEqual } from './helpers/synthetic.mjs';
+import { pack, unpack } from './helpers/weightfile.mjs';
 
 const data = syntheticDataset(480, { seed: 9 });
 const hash = (b) => createHash('sha256').update(b).digest('hex').slice(0, 16);
@@ -70,6 +71,60 @@ test('resume refuses other options, plain weight files and junk', async () => {
   await expectGarmentError(() => fresh.train(data, { epochs: 1, resume: 'x.gz' }), 'E_OPTION');
   await expectGarmentError(() => fresh.train(data, { checkpoint: {} }), 'E_OPTION');
   await expectGarmentError(() => fresh.train(data, { checkpoint: { path: '/tmp/x', everySteps: 0 } }), 'E_OPTION');
+});
+
+test('resume with early stopping, from a checkpoint made before the first epoch ended: bit-identical', async () => {
+  // The initial best score is Infinity, which JSON writes as null; read back as null it made every
+  // validation loss look worse, and the resumed run stopped early.
+  const opts = { epochs: 4, batchSize: 32, validationSplit: 0.25, earlyStopping: { patience: 1 } };
+  const whole = await createClassifier({ model: 'mlp', seed: 2, threads: 1 });
+  const h0 = await whole.train(data, opts);
+  const saved = [];
+  const first = await createClassifier({ model: 'mlp', seed: 2, threads: 1 });
+  await first.train(data, { ...opts, checkpoint: { onSave: (b, at) => saved.push({ b, at }), everySteps: 3 } });
+  const mid = saved.find((c) => c.at.epoch === 1 && c.at.step > 0);
+  const resumed = await createClassifier({ model: 'mlp', seed: 2, threads: 1 });
+  const h1 = await resumed.train(data, { ...opts, resume: mid.b });
+  assert.is(h1.epochs.length, h0.epochs.length);
+  assert.is(h1.stoppedEarly, h0.stoppedEarly);
+  assert.is(hash(await resumed.save()), hash(await whole.save()));
+});
+
+test('a checkpoint with an edited loop state or mismatched tensors is refused at once, leaving the model as it was', async () => {
+  const opts = { epochs: 2, batchSize: 32 };
+  const saved = [];
+  const clf = await createClassifier({ model: 'mlp', seed: 3, threads: 1 });
+  await clf.train(data, { ...opts, checkpoint: { onSave: (b, at) => saved.push({ b, at }), everySteps: 4 } });
+  const base = saved.find((c) => c.at.step > 0).b;
+  const probe = data.images.subarray(0, 784);
+  const target = await createClassifier({ model: 'mlp', seed: 3, threads: 1 });
+  const before = (await target.predict(probe)).probabilities;
+  const edited = (edit) => {
+    const u = unpack(base);
+    edit(u.header.metadata.checkpoint, u);
+    return pack(u);
+  };
+  const cases = [
+    // Before the fix these ran for a million steps, or put junk into the returned history.
+    ['step -1e6', edited((s) => (s.step = -1e6))],
+    ['epoch -1e6', edited((s) => (s.epoch = -1e6))],
+    ['step past the epoch', edited((s) => (s.step = 1e9))],
+    ['optimizerStep "x"', edited((s) => (s.optimizerStep = 'x'))],
+    ['history junk', edited((s) => (s.history = [1, 2, 3]))],
+    ['lossSum "abc"', edited((s) => (s.lossSum = 'abc'))],
+    // Before the fix this one overwrote the weights, then refused the file.
+    ['optimizer moments of the wrong size', edited((_, u) => {
+      const m = u.header.tensors.find((t) => t.name === 'optimizer.m');
+      m.shape = [m.shape[0] - 4];
+      m.length -= 16;
+    })],
+  ];
+  for (const [what, bytes] of cases) {
+    const t0 = performance.now();
+    const e = await expectGarmentError(() => target.train(data, { ...opts, resume: bytes }), /moments/.test(what) ? 'E_WEIGHTS_MISMATCH' : 'E_WEIGHTS_FORMAT');
+    assert.ok(performance.now() - t0 < 2000, `${what}: refused only after ${Math.round(performance.now() - t0)} ms (${e.message})`);
+    assert.ok(bitsEqual((await target.predict(probe)).probabilities, before), `${what}: the model changed`);
+  }
 });
 
 test('a training process killed with SIGKILL mid-epoch resumes from its checkpoint file', async () => {

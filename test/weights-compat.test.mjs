@@ -17,7 +17,7 @@ for (const dtype of ['f32', 'f16', 'int8']) {
     const preds = await clf.predict(probeImages);
     preds.forEach((p, i) => {
       assert.is(p.label, expected[dtype][i].label);
-      assert.equal([...new Uint32Array(p.probabilities.buffer.slice(0))], expected[dtype][i].bits);
+      assert.equal([...new Uint32Array(p.probabilities.slice().buffer)], expected[dtype][i].bits);
     });
   });
 }

@@ -10,8 +10,11 @@ import { fileURLToPath } from 'node:url';
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.png': 'image/png', '.json': 'application/json' };
 
-/** Starts the server; resolves with it and its URL once it listens. `port` 0 picks a free one. */
-export function serve({ root = fileURLToPath(new URL('./dist/', import.meta.url)), port = 8080, host = '127.0.0.1' } = {}) {
+/**
+ * Starts the server; resolves with it and its URL once it listens. `port` 0 picks a free one;
+ * `headers` go on every response (e.g. a Content-Security-Policy, as test/csp.test.mjs sends).
+ */
+export function serve({ root = fileURLToPath(new URL('./dist/', import.meta.url)), port = 8080, host = '127.0.0.1', headers: extra = {} } = {}) {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^([/\\])+/, '');
     const file = join(root, path === '' || path.endsWith(sep) ? join(path, 'index.html') : path);
@@ -19,6 +22,7 @@ export function serve({ root = fileURLToPath(new URL('./dist/', import.meta.url)
       'Cross-Origin-Opener-Policy': 'same-origin',
       'Cross-Origin-Embedder-Policy': 'require-corp',
       'Cache-Control': 'no-store',
+      ...extra,
     };
     if (!file.startsWith(root)) {
       res.writeHead(403, headers).end('forbidden');

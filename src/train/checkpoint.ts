@@ -47,8 +47,29 @@ export function encodeCheckpoint(
   });
 }
 
+/**
+ * The loop state comes from a file, and a checksum is no defence against one edited on purpose: a
+ * step or epoch out of range would run the loop (nearly) forever, and junk would land in the
+ * history. `best` starts as Infinity, which JSON writes as null.
+ */
+function checkLoopState(s: LoopState, run: { epochs: number; stepsPerEpoch: number }): void {
+  const int = (v: unknown, lo: number, hi: number) => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+  const ok = int(s.epoch, 1, run.epochs + 1) && int(s.step, 0, run.stepsPerEpoch - 1) &&
+    s.runStep === (s.epoch - 1) * run.stepsPerEpoch + s.step && int(s.optimizerStep, s.runStep, 2 ** 31 - 2) &&
+    typeof s.lossSum === 'number' && Number.isFinite(s.lossSum) && s.lossSum >= 0 &&
+    int(s.seen, 0, Number.MAX_SAFE_INTEGER) && int(s.correct, 0, s.seen) &&
+    Array.isArray(s.history) && s.history.length === s.epoch - 1 &&
+    s.history.every((e, i) => !!e && typeof e === 'object' && (e as { epoch?: unknown }).epoch === i + 1) &&
+    (s.best === null || (typeof s.best === 'number' && !Number.isNaN(s.best))) && int(s.sinceBest, 0, s.epoch - 1) &&
+    (s.bestEpoch === undefined || int(s.bestEpoch, 1, s.epoch - 1));
+  if (!ok) throw new GarmentError('E_WEIGHTS_FORMAT', "train: the checkpoint's loop state is not one this run can be in (a corrupt or edited file)");
+  if (s.best === null) s.best = Infinity;
+}
+
 /** Puts a checkpoint's weights and optimizer state into `net`; returns the loop state and best weights. */
-export function restoreCheckpoint(net: Network, bytes: unknown, fingerprint: string): { state: LoopState; best?: Float32Array } {
+export function restoreCheckpoint(
+  net: Network, bytes: unknown, fingerprint: string, run: { epochs: number; stepsPerEpoch: number },
+): { state: LoopState; best?: Float32Array } {
   if (!(bytes instanceof Uint8Array)) throw new GarmentError('E_OPTION', 'train: resume must be the bytes of a checkpoint (Uint8Array)');
   const file = decodeWeights(bytes);
   const state = (file.metadata as { checkpoint?: LoopState } | undefined)?.checkpoint;
@@ -58,21 +79,25 @@ export function restoreCheckpoint(net: Network, bytes: unknown, fingerprint: str
   if (state.fingerprint !== fingerprint) {
     throw new GarmentError('E_OPTION', 'train: this checkpoint was made with other data or options (epochs, batch size, seed, schedule...); resume with the same ones');
   }
+  checkLoopState(state, run);
   const byName = new Map(file.tensors.map((t) => [t.name, t]));
   const n = net.layout.paramCount;
-  const params = net.params();
+  // Everything is checked before anything is written: a refused checkpoint leaves the model as it was.
   for (const p of net.layout.params) {
     const t = byName.get(p.name);
     if (!t || t.data.length !== p.size) throw new GarmentError('E_WEIGHTS_MISMATCH', `train: the checkpoint's ${p.name} does not fit this model`);
-    params.set(t.data, p.offset);
   }
-  const [m, v] = net.moments();
   const tm = byName.get('optimizer.m'), tv = byName.get('optimizer.v');
   if (!tm || !tv || tm.data.length !== n || tv.data.length !== n) throw new GarmentError('E_WEIGHTS_MISMATCH', 'train: the checkpoint has no optimizer state for this model');
+  const best = byName.get('checkpoint.best')?.data;
+  // Best weights of another size would throw a RangeError when restored at the end of training.
+  if (best && best.length !== n) throw new GarmentError('E_WEIGHTS_MISMATCH', "train: the checkpoint's best weights do not fit this model");
+  const params = net.params();
+  for (const p of net.layout.params) params.set(byName.get(p.name)!.data, p.offset);
+  const [m, v] = net.moments();
   m.set(tm.data);
   v.set(tv.data);
   net.optimizerStep = state.optimizerStep;
   net.paramsChanged();
-  const best = byName.get('checkpoint.best')?.data;
   return { state, best };
 }

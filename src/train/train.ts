@@ -299,7 +299,7 @@ export async function trainNetwork(
     history: [], best: Infinity, sinceBest: 0, fingerprint,
   };
   let bestParams: Float32Array | undefined;
-  if (options.resume !== undefined) ({ state: st, best: bestParams } = restoreCheckpoint(net, options.resume, fingerprint));
+  if (options.resume !== undefined) ({ state: st, best: bestParams } = restoreCheckpoint(net, options.resume, fingerprint, { epochs: s.epochs, stepsPerEpoch }));
   const history: TrainHistory = { epochs: st.history };
   if (st.bestEpoch !== undefined) history.bestEpoch = st.bestEpoch;
   const save = async () => {

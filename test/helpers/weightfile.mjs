@@ -69,3 +69,30 @@ function half(bits) {
   if (exp === 31) return frac ? NaN : sign * Infinity;
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
+
+// A single gzip member that inflates to `size` zero bytes, written by hand (deflate with fixed
+// Huffman codes: one literal 0, then "copy 258 bytes from distance 1" repeated) because
+// compressing 200 MiB with fflate would take seconds. See RFC 1951, 3.2.6.
+export function zeroBomb(size) {
+  const reps = Math.floor((size - 1) / 258);
+  const out = new Uint8Array(10 + Math.ceil((3 + 8 + reps * 13 + 7) / 8) + 8);
+  out.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
+  let pos = 10 * 8;
+  const bits = (value, n) => {
+    for (let i = 0; i < n; i++, pos++) if ((value >> i) & 1) out[pos >> 3] |= 1 << (pos & 7);
+  };
+  const code = (value, n) => {
+    for (let i = n - 1; i >= 0; i--) bits((value >> i) & 1, 1); // Huffman codes go most significant bit first
+  };
+  bits(1, 1); // BFINAL
+  bits(1, 2); // BTYPE = fixed Huffman
+  code(0x30, 8); // literal 0
+  for (let r = 0; r < reps; r++) {
+    code(0xc5, 8); // length code 285: 258 bytes
+    code(0, 5); // distance code 0: distance 1
+  }
+  code(0, 7); // end of block
+  // The trailer's CRC is left 0: the reader must give up long before it gets there.
+  new DataView(out.buffer).setUint32(out.length - 4, (1 + reps * 258) >>> 0, true);
+  return out;
+}

@@ -1,7 +1,8 @@
 // The runtime matrix: packs the package as npm would publish it, installs the tarball into a fresh
 // project, and runs one smoke test (test/runtimes/smoke-core.mjs) in every runtime: Node (ESM and
 // CommonJS), Deno (npm: specifier, package.json, local paths), Bun, headless Chromium (an esbuild
-// bundle, plain ES modules, a Vite build and dev server; with and without cross-origin isolation),
+// bundle, plain ES modules, a Vite build and dev server; with and without cross-origin isolation,
+// and under a strict Content-Security-Policy),
 // Cloudflare's workerd and Vercel's edge-runtime. Every runtime must print the same text, bit for
 // bit. It also typechecks the published types and checks what the tarball holds.
 //
@@ -22,6 +23,8 @@ const argv = process.argv.slice(2);
 const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const keep = argv.includes('--keep');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The Content-Security-Policy of the `-csp` rows: own scripts, wasm compilation, workers from blob: URLs. */
+const CSP = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:";
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 const work = join(root, '.tmp', `runtimes-${process.pid}`);
@@ -102,8 +105,9 @@ const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/jav
 /**
  * A static file server over `dir`. `isolated`: COOP/COEP headers (SharedArrayBuffer, threads).
  * `wasmType`: the Content-Type for .wasm, to check the fallback when a server sends the wrong one.
+ * `csp`: a Content-Security-Policy header.
  */
-async function serve(dir, { isolated = false, wasmType = 'application/wasm' } = {}) {
+async function serve(dir, { isolated = false, wasmType = 'application/wasm', csp } = {}) {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     let file = join(dir, path);
@@ -113,6 +117,7 @@ async function serve(dir, { isolated = false, wasmType = 'application/wasm' } = 
     const ext = extname(file);
     const headers = { 'Content-Type': ext === '.wasm' ? wasmType : MIME[ext] ?? 'application/octet-stream', 'Cache-Control': 'no-store' };
     if (isolated) Object.assign(headers, { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' });
+    if (csp) headers['Content-Security-Policy'] = csp;
     res.writeHead(200, headers).end(readFileSync(file));
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
@@ -223,6 +228,11 @@ async function inChromiumAt(url) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  // Any Content-Security-Policy violation fails the row (only the -csp rows send a policy).
+  await page.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'}`));
+  });
   try {
     await page.goto(url);
     await page.waitForFunction(() => window.__smoke !== undefined, null, { timeout: 90_000 }).catch((e) => {
@@ -230,6 +240,8 @@ async function inChromiumAt(url) {
     });
     const result = await page.evaluate(() => window.__smoke);
     if (result.error) throw new Error(result.error);
+    const violations = [...(await page.evaluate(() => window.__csp)), ...errors.filter((e) => /Content.Security.Policy|Refused to/i.test(e))];
+    if (violations.length) throw new Error(`Content-Security-Policy violations:\n${violations.join('\n')}`);
     result.info.crossOriginIsolated = await page.evaluate(() => self.crossOriginIsolated);
     return result;
   } finally {
@@ -287,6 +299,9 @@ const rows = [
   { name: 'chromium-esbuild-isolated', threads: 'many', run: async () => (await esbuildApp(), inChromium(app, '/esbuild.html', { isolated: true })) },
   { name: 'chromium-esbuild', threads: 'one', run: async () => (await esbuildApp(), inChromium(app, '/esbuild.html')) },
   { name: 'chromium-plain-esm-isolated', threads: 'many', run: () => inChromium(app, '/plain.html', { isolated: true }) },
+  // Under a strict Content-Security-Policy (no inline script, no eval; wasm and blob: workers allowed).
+  { name: 'chromium-plain-esm-csp', threads: 'many', run: () => inChromium(app, '/plain.html', { isolated: true, csp: CSP }) },
+  { name: 'chromium-esbuild-csp', threads: 'many', run: async () => (await esbuildApp(), inChromium(app, '/esbuild.html', { isolated: true, csp: CSP })) },
   // Also the server that sends .wasm with the wrong MIME type: streaming compilation fails, the byte path takes over.
   { name: 'chromium-plain-esm-wrong-mime', threads: 'one', run: () => inChromium(app, '/plain.html', { wasmType: 'application/octet-stream' }) },
   { name: 'chromium-vite-isolated', threads: 'many', run: async () => (await viteApp(), inChromium(join(app, 'vite-app', 'dist'), '/', { isolated: true })) },

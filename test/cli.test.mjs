@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
+import { createHash } from 'node:crypto';
 import { createClassifier, FASHION_MNIST_LABELS } from 'garment-wasm';
+import { decodeWeights } from '../dist/node/internal.js';
 import { findDataDir } from '../scripts/data-dir.mjs';
 import { syntheticDataset } from './helpers/synthetic.mjs';
 
@@ -29,19 +31,33 @@ const real = dataDir ? test : test.skip;
 // Children never see the real data or the user's cache unless a test passes them.
 const ISOLATED = { GARMENT_DATA: '', XDG_CACHE_HOME: at('cache'), CI: '' };
 
-/** Runs the CLI; resolves with its exit code and output. `onStdout` sees output as it comes. */
-function cli(args, { env = {}, onStdout } = {}) {
+/**
+ * Runs the CLI; resolves with its exit code and output. `onStdout`/`onStderr` see output as it
+ * comes. A process still running after `timeout` ms is killed and rejects: the CLI must exit on
+ * its own once its work is done, worker threads or not.
+ */
+function cli(args, { env = {}, onStdout, onStderr, timeout = 120_000 } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: tmp, env: { ...process.env, ...ISOLATED, ...env } });
     let stdout = '';
     let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`garment-wasm ${args.join(' ')}: still running after ${timeout} ms\n${stderr}`));
+    }, timeout);
     child.stdout.on('data', (d) => {
       stdout += d;
       onStdout?.(stdout, child);
     });
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      onStderr?.(stderr, child);
+    });
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? signal, stdout, stderr });
+    });
   });
 }
 
@@ -272,6 +288,40 @@ test('train: Ctrl-C saves a checkpoint and exits 130; --resume finishes bit-iden
   assert.equal(readFileSync(at('int', 'model.gz')), readFileSync(at('whole', 'model.gz')), 'resumed = uninterrupted');
   const history = JSON.parse(readFileSync(at('int', 'model.history.json'), 'utf8'));
   assert.equal(history.epochs.map((e) => e.epoch), [1, 2, 3]);
+});
+
+test('train: SIGKILL mid-epoch, then --resume: the same final weights as a run never stopped; both exit on their own with 2 threads', async () => {
+  writeCsv(at('kill.csv'), syntheticDataset(1600, { seed: 6 }));
+  // 1,440 training images in batches of 16: 90 steps in the epoch, a checkpoint every 10 steps.
+  const args = ['train', '--csv', 'kill.csv', '--model', 'seed-cnn', '--epochs', '1', '--batch-size', '16', '--validation-split', '0.1', '--threads', '2', '--checkpoint-steps', '10', '--progress'];
+  let killedAt;
+  const killed = await cli([...args, '--out', 'kill/model.gz'], {
+    onStderr: (err, child) => {
+      const steps = [...err.matchAll(/epoch 1\/1 \S+ (\d+)\/90/g)];
+      const step = Number(steps.at(-1)?.[1] ?? 0);
+      if (killedAt === undefined && step >= 25) {
+        killedAt = step;
+        child.kill('SIGKILL');
+      }
+    },
+  });
+  assert.is(killed.code, 'SIGKILL', `killed: ${killed.stderr.slice(-500)}`);
+  const ckpt = at('kill', 'model.checkpoint.gz');
+  assert.ok(existsSync(ckpt), 'a checkpoint was written before the kill');
+  assert.equal(readdirSync(at('kill')).filter((f) => f.endsWith('.tmp')), [], 'no half-written files');
+  const state = decodeWeights(readFileSync(ckpt)).metadata.checkpoint;
+  assert.is(state.epoch, 1, 'killed before the epoch ended');
+  assert.ok(state.step > 0 && state.step < 90 && state.step % 10 === 0, `the checkpoint is mid-epoch: step ${state.step} (killed at ${killedAt})`);
+  const resumed = await cli([...args, '--out', 'kill/model.gz', '--resume', 'kill/model.checkpoint.gz'], { timeout: 60_000 });
+  assert.is(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /resuming from kill\/model\.checkpoint\.gz/);
+  const whole = await cli([...args, '--out', 'kill-whole/model.gz'], { timeout: 60_000 });
+  assert.is(whole.code, 0, whole.stderr);
+  const a = readFileSync(at('kill', 'model.gz'));
+  const b = readFileSync(at('kill-whole', 'model.gz'));
+  const sha = (x) => createHash('sha256').update(x).digest('hex').slice(0, 16);
+  console.log(`  SIGKILL at epoch 1 step ${killedAt}, resumed from step ${state.step}: sha256 ${sha(a)}, uninterrupted ${sha(b)}`);
+  assert.ok(a.equals(b), 'resumed = uninterrupted, bit for bit');
 });
 
 /** Serves files from memory on 127.0.0.1 (a download mirror). */

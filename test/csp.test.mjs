@@ -32,6 +32,7 @@ const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/ja
 function serveRuntimes(csp) {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    if (path === '/favicon.ico') return res.writeHead(204).end();
     const pkg = '/node_modules/garment-wasm/';
     const file = path.startsWith(pkg) ? join(root, path.slice(pkg.length)) : join(root, 'test', 'runtimes', path);
     if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
@@ -63,6 +64,7 @@ async function watchedPage() {
     document.addEventListener('securitypolicyviolation', (e) => globalThis.__csp.push(`${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'}`));
   });
   page.on('pageerror', (e) => seen.errors.push(`page error: ${e.message}`));
+  page.on('response', (r) => r.status() >= 400 && seen.errors.push(`${r.status()} for ${r.url()}`));
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     (/Content.Security.Policy|Refused to/i.test(m.text()) ? seen.violations : seen.errors).push(m.text());

@@ -85,7 +85,7 @@ const edgeWasm = {
 //    node (Node, Deno, Bun; ESM with lazy chunks, and one CommonJS file for require), web
 //    (browsers and bundlers) and edge (workerd, Vercel Edge). The CommonJS build has no
 //    import.meta: the bundle's own file URL stands in for it, and it inlines the lazy chunks.
-const entries = { index: 'src/index.ts', internal: 'src/internal.ts' };
+const entries = { index: 'src/index.ts', onnx: 'src/onnx/index.ts', internal: 'src/internal.ts' };
 const common = {
   bundle: true,
   target: 'es2022',

@@ -156,6 +156,17 @@ export class Classifier {
   }
 
   /**
+   * The model as ONNX bytes (opset 13; input: raw 0..255 pixels as float32 [N, 28, 28, 1], outputs
+   * `logits` and `probabilities`), for onnxruntime and other ONNX tools. Also available on its own
+   * as `weightsToONNX` from `garment-wasm/onnx`.
+   */
+  async toONNX(): Promise<Uint8Array> {
+    const bytes = await this.save();
+    const { weightsToONNX } = await import('./onnx/index.ts');
+    return weightsToONNX(bytes);
+  }
+
+  /**
    * Ends the worker threads and releases the model; its memory goes with the last reference.
    * Any later call fails with E_DISPOSED.
    */

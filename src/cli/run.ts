@@ -3,6 +3,7 @@
 import { CliError, UsageError } from './args.ts';
 import * as download from './commands/download.ts';
 import * as evaluate from './commands/eval.ts';
+import * as exporter from './commands/export.ts';
 import * as predict from './commands/predict.ts';
 import * as report from './commands/report.ts';
 import * as train from './commands/train.ts';
@@ -20,6 +21,7 @@ Commands
   eval       print the classification report and confusion matrix of a model
   predict    classify PNG or JPEG photos of clothes: top 3 classes with confidence
   report     write a self-contained HTML report: learning curves, confusion heatmap, samples
+  export     write a model as ONNX (for onnxruntime and other ONNX tools)
 
 Wherever no weight file is given, the bundled pretrained model is used.
 Run 'garment-wasm <command> --help' for a command's options.
@@ -32,7 +34,7 @@ Examples
 `;
 
 type Command = { run: (args: string[], io: Io, argv: string[]) => Promise<number>; HELP: string };
-const COMMANDS: Record<string, Command> = { download, train, eval: evaluate, predict, report };
+const COMMANDS: Record<string, Command> = { download, train, eval: evaluate, predict, report, export: exporter };
 
 /** A message on one line: multi-line library messages (lists of places, mirrors) are joined. */
 export function oneLine(message: string): string {

@@ -10,11 +10,15 @@ export const CV_N = 0, CV_H = 4, CV_W = 8, CV_C = 12, CV_F = 16, CV_K = 20, CV_P
 export const CV_HO = 28, CV_WO = 32, CV_X = 36, CV_WGT = 40, CV_BIAS = 44, CV_Y = 48;
 export const CV_DY = 52, CV_DX = 56, CV_DW = 60, CV_DB = 64, CV_SCRATCH = 68;
 export const CV_SCRATCH_BYTES = 72, CV_FLAGS = 76;
+// U: Winograd-transformed weights (16 x C x F), used instead of WGT when FLAGS has CONV_PRETRANSFORMED.
+export const CV_U = 80;
 
 /** FLAGS bit: apply ReLU to the forward output. */
 export const CONV_RELU: i32 = 1;
 /** FLAGS bit: add the weight and bias gradients to DW and DB instead of overwriting them. */
 export const CONV_ACCUMULATE: i32 = 2;
+/** FLAGS bit: the forward pass reads Winograd weights already transformed at U (inference). */
+export const CONV_PRETRANSFORMED: i32 = 4;
 
 // @ts-ignore: decorator
 @inline export function field(d: usize, offset: i32): i32 {

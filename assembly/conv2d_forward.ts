@@ -9,7 +9,7 @@ import { useWinograd, winogradConv, winogradScratchBytes } from './conv2d_winogr
 import { singleChannelForward, singleChannelScratchBytes } from './conv2d_single_channel';
 import {
   CV_N, CV_H, CV_W, CV_C, CV_F, CV_K, CV_PAD, CV_HO, CV_WO, CV_X, CV_WGT, CV_BIAS, CV_Y,
-  CV_SCRATCH, CV_SCRATCH_BYTES, CV_FLAGS, CONV_RELU, field, ptr, rowsThatFit,
+  CV_SCRATCH, CV_SCRATCH_BYTES, CV_FLAGS, CV_U, CONV_RELU, CONV_PRETRANSFORMED, field, ptr, rowsThatFit,
 } from './conv2d_desc';
 
 /** Forward pass of the convolution described at `d`. */
@@ -20,8 +20,9 @@ export function conv2d_forward(d: usize): void {
   const x = ptr(d, CV_X), w = ptr(d, CV_WGT), bias = ptr(d, CV_BIAS), y = ptr(d, CV_Y);
   const scratch = ptr(d, CV_SCRATCH);
   const flags = (field(d, CV_FLAGS) & CONV_RELU) != 0 ? GEMM_RELU : 0;
-  if (useWinograd(K, C, F) && field(d, CV_SCRATCH_BYTES) >= winogradScratchBytes(C, F, 1)) {
-    winogradConv(x, N, H, W, C, w, F, pad, Ho, Wo, bias, y, flags != 0, scratch, field(d, CV_SCRATCH_BYTES));
+  const pre = (field(d, CV_FLAGS) & CONV_PRETRANSFORMED) != 0 ? ptr(d, CV_U) : 0;
+  if (useWinograd(K, C, F) && (pre || field(d, CV_SCRATCH_BYTES) >= winogradScratchBytes(C, F, 1))) {
+    winogradConv(x, N, H, W, C, w, F, pad, Ho, Wo, bias, y, flags != 0, scratch, field(d, CV_SCRATCH_BYTES), pre);
     return;
   }
   if (C == 1 && (F & 3) == 0 && field(d, CV_SCRATCH_BYTES) >= singleChannelScratchBytes(H, W, pad)) {

@@ -20,6 +20,11 @@ import { zero4 } from './simd';
   return base + (<usize>i << 2);
 }
 
+/** U[k][c][f] from w[kh][kw][c][f] (3x3xCxF): done once per weight change for inference. */
+export function winograd_weights(w: usize, C: i32, F: i32, u: usize): void {
+  transformWeights(w, C, F, u);
+}
+
 /** U[k][c][f] from w[kh][kw][c][f] (3x3xCxF). */
 function transformWeights(w: usize, C: i32, F: i32, u: usize): void {
   const CF = C * F;
@@ -53,6 +58,9 @@ export function useWinograd(K: i32, C: i32, F: i32): bool {
   return K == 3 && C >= 8 && (C & 3) == 0 && (F & 3) == 0;
 }
 
+/** Most tiles per GEMM chunk (the plan reserves room for this many). */
+const WINOGRAD_TILES: i32 = 64;
+
 /** Scratch bytes Winograd needs for `tiles` tiles per GEMM chunk. */
 export function winogradScratchBytes(C: i32, F: i32, tiles: i32): i32 {
   return 16 * C * F * 4 + 16 * tiles * (C + F) * 4;
@@ -61,19 +69,21 @@ export function winogradScratchBytes(C: i32, F: i32, tiles: i32): i32 {
 /**
  * Winograd convolution over N images: y = conv(x, w) + bias (then ReLU). `scratch` must hold
  * 16*C*F floats for U plus at least one tile's V and M (16*(C+F) floats); more room means bigger
- * GEMMs. Only used with C and F multiples of 4.
+ * GEMMs. With `pre` (weights transformed beforehand by winograd_weights) U comes from there and
+ * the scratch needs only the tiles. Only used with C and F multiples of 4.
  */
 export function winogradConv(
   x: usize, N: i32, H: i32, W: i32, C: i32, w: usize, F: i32, pad: i32, Ho: i32, Wo: i32,
-  bias: usize, y: usize, relu: bool, scratch: usize, scratchBytes: i32,
+  bias: usize, y: usize, relu: bool, scratch: usize, scratchBytes: i32, pre: usize = 0,
 ): void {
-  const u = scratch;
-  transformWeights(w, C, F, u);
-  const uBytes = 16 * C * F * 4;
+  const uBytes = pre ? 0 : 16 * C * F * 4;
+  const u = pre ? pre : scratch;
+  if (!pre) transformWeights(w, C, F, u);
   const th = (Ho + 1) >> 1, tw = (Wo + 1) >> 1;
   const tilesPerImage = th * tw;
   const total = N * tilesPerImage;
-  const T = max(1, (scratchBytes - uBytes) / (16 * (C + F) * 4));
+  // Tiles per chunk, capped: bigger chunks stop fitting in cache (the result is the same either way).
+  const T = min(WINOGRAD_TILES, max(1, (scratchBytes - uBytes) / (16 * (C + F) * 4)));
   const v = scratch + <usize>uBytes;
   const m = v + (<usize>(16 * T * C) << 2);
   for (let t0 = 0; t0 < total; t0 += T) {

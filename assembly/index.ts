@@ -3,6 +3,7 @@
 export { gemm } from './gemm';
 export { dense_forward, dense_backward_input, dense_backward_filter } from './dense';
 export { conv2d_forward } from './conv2d_forward';
+export { winograd_weights } from './conv2d_winograd';
 export { conv2d_backward_input } from './conv2d_backward_input';
 export { conv2d_backward_filter } from './conv2d_backward_filter';
 export { maxpool2d_forward, maxpool2d_backward } from './maxpool2d';

@@ -103,7 +103,8 @@ test('huge declared dimensions fail fast without allocating', () => {
   throwsCode(() => parseIdx(raw, 'bomb'), 'E_IDX_FORMAT',
     /bomb: truncated: the header declares 4294967295 x 4294967295 x 4294967295 x 4294967295 = .* found 3$/);
   throwsCode(() => parseIdx(new Uint8Array(gzipSync(raw)), 'bomb'), 'E_IDX_FORMAT', /truncated/);
-  assert.ok(performance.now() - t0 < 50);
+  // A hang guard, not a speed target: refusing must not mean allocating or scanning gigabytes.
+  assert.ok(performance.now() - t0 < 1000);
   assert.ok(process.memoryUsage().arrayBuffers - before < 1 << 20);
 });
 

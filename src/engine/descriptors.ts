@@ -7,11 +7,12 @@ export const GEMM_ACCUMULATE = 1;
 export const GEMM_RELU = 2;
 
 export const CONV_DESC = {
-  bytes: 80, N: 0, H: 4, W: 8, C: 12, F: 16, K: 20, PAD: 24, HO: 28, WO: 32, X: 36, WGT: 40, BIAS: 44, Y: 48,
-  DY: 52, DX: 56, DW: 60, DB: 64, SCRATCH: 68, SCRATCH_BYTES: 72, FLAGS: 76,
+  bytes: 84, N: 0, H: 4, W: 8, C: 12, F: 16, K: 20, PAD: 24, HO: 28, WO: 32, X: 36, WGT: 40, BIAS: 44, Y: 48,
+  DY: 52, DX: 56, DW: 60, DB: 64, SCRATCH: 68, SCRATCH_BYTES: 72, FLAGS: 76, U: 80,
 } as const;
 export const CONV_RELU = 1;
 export const CONV_ACCUMULATE = 2;
+export const CONV_PRETRANSFORMED = 4;
 
 export const DENSE_DESC = {
   bytes: 52, N: 0, IN: 4, OUT: 8, X: 12, WGT: 16, BIAS: 20, Y: 24, DY: 28, DX: 32, DW: 36, DB: 40, SCRATCH: 44, FLAGS: 48,

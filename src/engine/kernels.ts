@@ -6,6 +6,7 @@ export interface Kernels {
   dense_backward_input(desc: number): void;
   dense_backward_filter(desc: number): void;
   conv2d_forward(desc: number): void;
+  winograd_weights(w: number, c: number, f: number, u: number): void;
   conv2d_backward_input(desc: number): void;
   conv2d_backward_filter(desc: number): void;
   maxpool2d_forward(x: number, y: number, n: number, h: number, w: number, c: number): void;

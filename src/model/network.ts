@@ -157,14 +157,26 @@ export class Network {
     if (this.pooled) this.pooled.capacity = 0;
   }
 
-  /** Recomputes the folded batch-norm weights for inference if training changed the parameters. */
+  /**
+   * Brings the inference copies up to date after the parameters changed: batch norm folded into
+   * the layers before it, then the Winograd transform of every 3x3 conv's (folded) weights, done
+   * once here instead of on every forward call.
+   */
   private refold(): void {
-    if (this.foldedVersion === this.paramsVersion || this.region.folded.size === 0) return;
+    if (this.foldedVersion === this.paramsVersion) return;
     const f32 = this.engine.f32;
-    for (const t of foldBatchNorm(this.layout, this.params())) {
-      const dst = this.region.folded.get(t.layer)!;
-      f32.set(t.w, dst.w >> 2);
-      f32.set(t.b, dst.b >> 2);
+    if (this.region.folded.size) {
+      for (const t of foldBatchNorm(this.layout, this.params())) {
+        const dst = this.region.folded.get(t.layer)!;
+        f32.set(t.w, dst.w >> 2);
+        f32.set(t.b, dst.b >> 2);
+      }
+    }
+    for (const [index, u] of this.region.winograd) {
+      const l = this.layout.layers[index];
+      const folded = this.layout.layers[index + 1]?.spec.type === 'batchnorm' ? this.region.folded.get(index + 1) : undefined;
+      const w = folded ? folded.w : this.region.params + l.weight!.offset * 4;
+      this.engine.k.winograd_weights(w, l.input.c, l.output.c, u);
     }
     this.foldedVersion = this.paramsVersion;
   }

@@ -11,7 +11,7 @@
 import type { Arena } from '../engine/arena.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Kernels } from '../engine/kernels.ts';
-import { CONV_DESC, CONV_RELU, DENSE_DESC, DENSE_RELU, writeDesc } from '../engine/descriptors.ts';
+import { CONV_DESC, CONV_PRETRANSFORMED, CONV_RELU, DENSE_DESC, DENSE_RELU, writeDesc } from '../engine/descriptors.ts';
 import { type Layout, type LayerInfo, size } from './layout.ts';
 
 /** Where the parameters, their gradients and the optimizer state live (byte offsets). */
@@ -25,6 +25,8 @@ export interface ParamRegion {
   adamDescs: [number, number];
   /** Folded inference copies: per conv/dense layer followed by batch norm, and per standalone batch norm. */
   folded: Map<number, { w: number; b: number }>;
+  /** Winograd-transformed inference weights of each 3x3 conv that takes that path (by layer index). */
+  winograd: Map<number, number>;
 }
 
 /** Batch-norm layers folded into the conv/dense layer right before them (by the bn layer's index). */
@@ -52,7 +54,11 @@ export function allocParams(arena: Arena, layout: Layout): ParamRegion {
     // Folded into the layer before: a copy of its weights and bias; standalone: scale and shift.
     folded.set(l.index, into ? { w: arena.f32(into.weight!.size), b: arena.f32(l.input.c) } : { w: arena.f32(l.input.c), b: arena.f32(l.input.c) });
   }
-  return { params, grads, m, v, adamDescs, folded };
+  const winograd = new Map<number, number>();
+  for (const l of layout.layers) {
+    if (l.spec.type === 'conv' && useWinograd(l.spec.kernel, l.input.c, l.output.c)) winograd.set(l.index, arena.f32(16 * l.input.c * l.output.c));
+  }
+  return { params, grads, m, v, adamDescs, folded, winograd };
 }
 
 /** Where a workspace's batch-norm statistics meet those of the other slices of the batch. */
@@ -68,7 +74,7 @@ export interface BatchNormShare {
 const CHUNK_BYTES = 256 * 1024;
 
 /** Mirrors assembly/conv2d_winograd.ts: which convolutions take the Winograd path. */
-const useWinograd = (K: number, C: number, F: number) => K === 3 && C >= 8 && C % 4 === 0 && F % 4 === 0;
+export const useWinograd = (K: number, C: number, F: number) => K === 3 && C >= 8 && C % 4 === 0 && F % 4 === 0;
 /** Tiles per Winograd GEMM chunk. */
 const WINOGRAD_TILES = 64;
 const winogradBytes = (C: number, F: number) => 16 * C * F * 4 + 16 * WINOGRAD_TILES * (C + F) * 4;
@@ -161,7 +167,10 @@ export interface TrainingPlan {
 
 export type TrainingPlanFactory = (ctx: TrainingContext) => TrainingPlan;
 
-/** Writes the descriptor of a conv or dense step. `grads` 0: no gradients (inference). */
+/**
+ * Writes the descriptor of a conv or dense step. `grads` 0: no gradients (inference), which reads
+ * folded weights (`fold`) and Winograd weights transformed ahead of time (`region.winograd`).
+ */
 export function describeStep(
   mem: ArrayBuffer, s: Step, region: ParamRegion, grads: number, scratch: number, scratchBytes: number,
   fold?: { w: number; b: number },
@@ -177,7 +186,9 @@ export function describeStep(
       N: 0, H: l.input.h, W: l.input.w, C: l.input.c, F: l.output.c, K,
       PAD: l.spec.padding === 'valid' ? 0 : (K - 1) / 2, HO: l.output.h, WO: l.output.w,
       X: s.in, WGT: w, BIAS: b, Y: s.out, DY: s.gout, DX: s.gin, DW: G(l.weight), DB: G(l.bias),
-      SCRATCH: scratch, SCRATCH_BYTES: scratchBytes, FLAGS: s.relu ? CONV_RELU : 0,
+      SCRATCH: scratch, SCRATCH_BYTES: scratchBytes,
+      FLAGS: (s.relu ? CONV_RELU : 0) | (!grads && region.winograd.has(l.index) ? CONV_PRETRANSFORMED : 0),
+      U: grads ? 0 : region.winograd.get(l.index) ?? 0,
     });
   } else if (s.kind === 'dense') {
     writeDesc(mem, s.desc, DENSE_DESC, {

@@ -61,11 +61,18 @@ export function gemmRun(
     const blockRelu = last && (flags & GEMM_RELU) != 0;
     const ak = a + (<usize>(k0 * sak) << 2);
     const bk = b + (<usize>(k0 * ldb) << 2);
+    const M4 = M & ~3;
     let j = 0;
     for (; j + 8 <= N; j += 8) {
-      let i = 0;
-      for (; i + 4 <= M; i += 4) tile4x8(ak, sai, sak, bk, ldb, c, ldc, i, j, kc, fromC, blockBias, blockRelu);
-      for (; i < M; i++) tile1x8(ak, sai, sak, bk, ldb, c, ldc, i, j, kc, fromC, blockBias, blockRelu);
+      for (let i = 0; i < M4; i += 4) tile4x8(ak, sai, sak, bk, ldb, c, ldc, i, j, kc, fromC, blockBias, blockRelu);
+    }
+    // Rows left over (all of them at batch 1): 32 columns at a time, so eight independent sums
+    // keep the multiply-add pipes busy. Each element is still summed in k order, so a row gives
+    // the same bits here as inside a 4-row tile.
+    for (let i = M4; i < M; i++) {
+      let jj = 0;
+      for (; jj + 32 <= j; jj += 32) tile1x32(ak, sai, sak, bk, ldb, c, ldc, i, jj, kc, fromC, blockBias, blockRelu);
+      for (; jj < j; jj += 8) tile1x8(ak, sai, sak, bk, ldb, c, ldc, i, jj, kc, fromC, blockBias, blockRelu);
     }
     for (; j + 4 <= N; j += 4) {
       for (let i = 0; i < M; i++) tile1x4(ak, sai, sak, bk, ldb, c, ldc, i, j, kc, fromC, blockBias, blockRelu);
@@ -119,6 +126,35 @@ function tile4x8(
   v128.store(pc + rs, finish(c10, bias, j, relu)); v128.store(pc + rs, finish(c11, bias, j + 4, relu), 16);
   v128.store(pc + 2 * rs, finish(c20, bias, j, relu)); v128.store(pc + 2 * rs, finish(c21, bias, j + 4, relu), 16);
   v128.store(pc + 3 * rs, finish(c30, bias, j, relu)); v128.store(pc + 3 * rs, finish(c31, bias, j + 4, relu), 16);
+}
+
+function tile1x32(
+  a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32,
+  i: i32, j: i32, kc: i32, fromC: bool, bias: usize, relu: bool,
+): void {
+  const pc = c + (<usize>(i * ldc + j) << 2);
+  let c0 = zero4(), c1 = zero4(), c2 = zero4(), c3 = zero4(), c4 = zero4(), c5 = zero4(), c6 = zero4(), c7 = zero4();
+  if (fromC) {
+    c0 = v128.load(pc); c1 = v128.load(pc, 16); c2 = v128.load(pc, 32); c3 = v128.load(pc, 48);
+    c4 = v128.load(pc, 64); c5 = v128.load(pc, 80); c6 = v128.load(pc, 96); c7 = v128.load(pc, 112);
+  }
+  const astep = <usize>sak << 2;
+  const bstep = <usize>ldb << 2;
+  let pa = a + (<usize>(i * sai) << 2);
+  let pb = b + (<usize>j << 2);
+  for (let k = 0; k < kc; k++) {
+    const av = v128.load32_splat(pa);
+    c0 = madd(c0, av, v128.load(pb)); c1 = madd(c1, av, v128.load(pb, 16));
+    c2 = madd(c2, av, v128.load(pb, 32)); c3 = madd(c3, av, v128.load(pb, 48));
+    c4 = madd(c4, av, v128.load(pb, 64)); c5 = madd(c5, av, v128.load(pb, 80));
+    c6 = madd(c6, av, v128.load(pb, 96)); c7 = madd(c7, av, v128.load(pb, 112));
+    pa += astep;
+    pb += bstep;
+  }
+  v128.store(pc, finish(c0, bias, j, relu)); v128.store(pc, finish(c1, bias, j + 4, relu), 16);
+  v128.store(pc, finish(c2, bias, j + 8, relu), 32); v128.store(pc, finish(c3, bias, j + 12, relu), 48);
+  v128.store(pc, finish(c4, bias, j + 16, relu), 64); v128.store(pc, finish(c5, bias, j + 20, relu), 80);
+  v128.store(pc, finish(c6, bias, j + 24, relu), 96); v128.store(pc, finish(c7, bias, j + 28, relu), 112);
 }
 
 function tile1x8(

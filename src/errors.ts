@@ -15,6 +15,7 @@ export type GarmentErrorCode =
   | 'E_IDX_FORMAT' // a bad IDX file (magic, dimensions, truncated data)
   | 'E_CSV_FORMAT' // a bad CSV file (column count, non-numeric cells)
   | 'E_DATA_NOT_FOUND' // a data folder or file that does not exist
+  | 'E_IO' // a file could not be written (checkpoints): the cause holds the system's error
   | 'E_CHECKSUM' // downloaded or cached data whose checksum does not match
   | 'E_DOWNLOAD' // a download that failed on every mirror
   | 'E_WASM_UNSUPPORTED' // a runtime without WebAssembly SIMD

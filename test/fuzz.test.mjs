@@ -328,9 +328,9 @@ async function readBoth(bytes) {
   if (d.ok && payload) checkDecoded(d.value, payload);
   const c = await outcome(() => createClassifier({ weights: bytes, threads: 1 }), WEIGHT_CODES);
   if (c.ok) {
-    // The readers differ on the gzip container only: createClassifier's zlib reads concatenated
-    // members and ignores junk after the last one, and skips the payload CRC when zlib has checked
-    // the gzip CRC; decodeWeights (fflate) refuses both. The payload itself is held to the same rules.
+    // The readers differ on the gzip container only: createClassifier skips the payload CRC when
+    // zlib has checked the gzip CRC (both refuse data after the trailer). The payload itself is
+    // held to the same rules.
     if (!d.ok) assert.match(d.error.message, /checksum|gzip/, `createClassifier accepted a file decodeWeights refused: ${d.error.message}`);
     await checkClassifier(c.value, payload);
     c.value.dispose();

@@ -17,6 +17,12 @@ export async function readWeightFile(bytes: Uint8Array): Promise<WeightFile> {
     const inflated = await inflateCapped(bytes, MAX_PAYLOAD_BYTES, 'E_WEIGHTS_FORMAT', 'weight file: gzip');
     payload = inflated.bytes;
     intact = inflated.verified;
+    // One gzip member and nothing after it, as decodeWeights demands: the trailer's length field
+    // must be the last four bytes and match (zlib would stop after the first member).
+    const size = bytes.length >= 4 ? new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(bytes.length - 4, true) : -1;
+    if (size !== payload.length % 2 ** 32) {
+      return asWeightError(() => corrupt('corrupt gzip data: the gzip trailer (length) does not match the content, or data follows it'));
+    }
   } else if (bytes.length > MAX_PAYLOAD_BYTES) {
     return asWeightError(() => corrupt(`the payload is ${bytes.length} bytes, more than the ${MAX_PAYLOAD_BYTES} allowed`));
   }

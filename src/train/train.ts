@@ -306,7 +306,14 @@ export async function trainNetwork(
     if (!checkpoint) return;
     st.optimizerStep = net.optimizerStep;
     const bytes = encodeCheckpoint(net, labels, metadata, st, bestParams);
-    if (checkpoint.path) await platform.writeFileAtomic(checkpoint.path, bytes);
+    if (checkpoint.path) {
+      try {
+        await platform.writeFileAtomic(checkpoint.path, bytes);
+      } catch (e) {
+        if (e instanceof GarmentError) throw e;
+        throw new GarmentError('E_IO', `could not write the checkpoint ${checkpoint.path}: ${(e as Error)?.message ?? e}`, { cause: e });
+      }
+    }
     await checkpoint.onSave?.(bytes, { epoch: st.epoch, step: st.step });
   };
   let lastYield = now();

@@ -1,6 +1,6 @@
 // The Classifier: one model, its weights and its labels, behind a small async API.
 import { GarmentError, show } from './errors.ts';
-import { canShareMemory, hasRelaxedSimd, loadModule, type WasmSource } from './engine/module.ts';
+import { canShareMemory, loadModule, type WasmSource } from './engine/module.ts';
 import { platform } from '#platform';
 import { type BatchInput, type ImageInput, isBatch, toPixels } from './input.ts';
 import { CHECKPOINT_TENSOR_PREFIXES, type WeightFile } from './io/weights-format.ts';
@@ -253,7 +253,7 @@ async function networkSetup(options: ClassifierOptions, explicitThreads: boolean
     throw new GarmentError('E_OPTION', `createClassifier: precision must be 'exact' or 'fast', got ${show(options.precision)}`);
   }
   let relaxed = options.precision === 'fast' && options.wasm === undefined;
-  if (relaxed && !hasRelaxedSimd()) {
+  if (relaxed && !(await import('./engine/relaxed.ts')).hasRelaxedSimd()) {
     relaxed = false;
     warn("precision 'fast' unavailable: this runtime has no relaxed SIMD; using 'exact'", true);
   }

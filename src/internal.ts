@@ -40,3 +40,4 @@ export { networkOf } from './classifier.ts';
 export { learningRateAt, checkSchedule } from './train/schedule.ts';
 export { foldBatchNorm } from './model/fold.ts';
 export { enableTraining } from './train/batch.ts';
+export { crashWorker } from './threads/fault.ts';

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { createClassifier } from 'garment-wasm';
-import { networkOf } from '../dist/node/internal.js';
+import { networkOf, crashWorker } from '../dist/node/internal.js';
 import { decodeWeights } from '../dist/node/internal.js';
 import { syntheticDataset, noiseImages, bitsEqual, expectGarmentError } from './helpers/synthetic.mjs';
 
@@ -71,7 +71,7 @@ test('a worker that dies mid-job gives E_WORKER, then work continues on one thre
   await clf.train(data, { epochs: 1, batchSize: 100 });
   assert.is(clf.threads, 2);
   const before = await clf.predict(noiseImages(100, 5));
-  await expectGarmentError(() => networkOf.get(clf).crashWorker(1), 'E_WORKER');
+  await expectGarmentError(() => crashWorker(networkOf.get(clf), 1), 'E_WORKER');
   assert.is(clf.threads, 1);
   assert.is(warnings.length, 1, 'says so once');
   const after = await clf.predict(noiseImages(100, 5));

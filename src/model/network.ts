@@ -82,7 +82,8 @@ export class Network {
   private localMark: number;
   private readonly threads: ThreadConfig | undefined;
   private local: Workspace | undefined;
-  private pooled: PoolState | undefined;
+  /** @internal The running pool, if any. */
+  pooled: PoolState | undefined;
   private poolDisabled = false;
   /** Control block of the pool, allocated with the parameters so layouts never move it. */
   private readonly control: number;
@@ -237,15 +238,6 @@ export class Network {
       }
     }
     return probs ?? { losses, predicted };
-  }
-
-  /** Fault injection for tests: makes worker `index` die during the next job. */
-  async crashWorker(index: number): Promise<void> {
-    const p = this.pooled;
-    if (!p) throw new GarmentError('E_WORKER', 'no thread pool is running');
-    const c = this.ctrl();
-    for (let i = 0; i < p.pool.size; i++) c[P.slot(i, P.S_COUNT)] = i === index ? 1 : 0;
-    await this.runPool(p, P.CMD_CRASH);
   }
 
   /** Ends the workers, if any. The network stays usable on one thread. */

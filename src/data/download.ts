@@ -3,6 +3,7 @@
 import { platform } from '#platform';
 import { GarmentError } from '../errors.ts';
 import { isGzip } from '../io/gunzip-magic.ts';
+import { concatBytes } from '../io/concat.ts';
 import { inflateCapped } from '../io/inflate.ts';
 
 /** Progress of one download. `total` is known when the server sends a Content-Length. */
@@ -188,7 +189,7 @@ async function fetchBytes(
       onProgress?.({ file, loaded, total });
     }
     if (total !== undefined && loaded !== total) throw new Error(`received ${loaded} of ${total} bytes`);
-    return concat(chunks, loaded);
+    return concatBytes(chunks, loaded);
   } catch (e) {
     // A timeout surfaces as an AbortError; its reason says more.
     if (controller.signal.aborted && !signal?.aborted) throw controller.signal.reason;
@@ -199,16 +200,6 @@ async function fetchBytes(
   }
 }
 
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(length);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
-}
 
 // Node's fetch reports "fetch failed" and keeps the useful part (ECONNREFUSED, ...) in `cause`.
 function describe(e: unknown): string {

@@ -2,6 +2,7 @@
 // its own. Its module sets up tables when loaded, so start-up paths import this lazily.
 import { Gunzip } from 'fflate';
 import { GarmentError, type GarmentErrorCode } from '../errors.ts';
+import { concatBytes } from './concat.ts';
 
 export { isGzip } from './gunzip-magic.ts';
 
@@ -34,12 +35,5 @@ export function gunzipCapped(bytes: Uint8Array, maxBytes: number, code: GarmentE
     throw new GarmentError(code, `${what}: corrupt gzip data (${(e as Error).message})`, { cause: e });
   }
   if (!ended) throw new GarmentError(code, `${what}: gzip data is truncated`);
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }

@@ -4,6 +4,7 @@
 // past `maxBytes`, so a gzip bomb costs at most that much memory.
 import { GarmentError, type GarmentErrorCode } from '../errors.ts';
 import { platform } from '#platform';
+import { concatBytes } from './concat.ts';
 
 function failed(e: unknown, code: GarmentErrorCode, what: string, maxBytes: number): GarmentError {
   const big = /maxOutputLength|buffer.*larger|Cannot create a Buffer/i.test(String((e as Error)?.message));
@@ -59,12 +60,5 @@ async function inflate(bytes: Uint8Array, maxBytes: number, code: GarmentErrorCo
     if (e instanceof GarmentError) throw e;
     throw new GarmentError(code, `${what}: corrupt or truncated gzip data (${(e as Error)?.message ?? e})`, { cause: e });
   }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }

@@ -218,7 +218,18 @@ export function trainSettings(o: TrainOptions): Settings {
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /** Lets timers, I/O and abort signals run between batches. */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+// A message to ourselves is a task like setTimeout(0), but without its clamping (1 ms in Node,
+// 4 ms in browsers when nested), so a yield costs microseconds.
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => {
+    if (typeof MessageChannel !== 'function') return void setTimeout(resolve, 0);
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(0);
+  });
 
 /** How often the loop yields, in ms: rare enough to cost nothing, often enough to stay responsive. */
 const YIELD_EVERY_MS = 25;

@@ -123,3 +123,18 @@ export function channel_affine(x: usize, y: usize, rows: i32, C: i32, scale: usi
     }
   }
 }
+
+/**
+ * out[i] = f32(f64(src[i]) * scale[i % C]), `scale` in f64: batch norm folded into the weights
+ * before it ([..., C], the channel fastest), rounded once to f32, exactly as double arithmetic in
+ * JS would give (src/model/fold.ts). Here rather than in JS because it runs at start-up, before
+ * a JIT has warmed up to the loop.
+ */
+export function scale_channels_f64(src: usize, out: usize, count: i32, C: i32, scale: usize): void {
+  let c = 0;
+  for (let i = 0; i < count; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, <f32>(<f64>load<f32>(src + o) * load<f64>(scale + (<usize>c << 3))));
+    if (++c == C) c = 0;
+  }
+}

@@ -72,6 +72,13 @@ const weightsFromFile = {
     b.onResolve({ filter: /\/pretrained\/default-weights\.ts$/ }, () => ({ path: join(root, 'src/pretrained/default-weights-file.ts') }));
   },
 };
+// Deno reads it through its own API (src/pretrained/default-weights-deno.ts): no node: module.
+const weightsFromDenoFile = {
+  name: 'weights-from-deno-file',
+  setup(b) {
+    b.onResolve({ filter: /\/pretrained\/default-weights\.ts$/ }, () => ({ path: join(root, 'src/pretrained/default-weights-deno.ts') }));
+  },
+};
 // The edge leaf imports its binary as `./garment-simd.wasm?module`: left for the host's bundler
 // (wrangler, Next.js, Vercel), which compiles it at deploy time. The file sits beside the bundle.
 const edgeWasm = {
@@ -82,7 +89,8 @@ const edgeWasm = {
 };
 
 // 4. JS: the same sources bundled once per platform leaf (the `#platform` import condition):
-//    node (Node, Deno, Bun; ESM with lazy chunks, and one CommonJS file for require), web
+//    node (Node and Bun; ESM with lazy chunks, and one CommonJS file for require), deno (the
+//    same files through Deno's own API, which starts faster than its node: layer), web
 //    (browsers and bundlers) and edge (workerd, Vercel Edge). The CommonJS build has no
 //    import.meta: the bundle's own file URL stands in for it, and it inlines the lazy chunks.
 const entries = { index: 'src/index.ts', onnx: 'src/onnx/index.ts', internal: 'src/internal.ts' };
@@ -98,6 +106,7 @@ const common = {
 };
 const builds = [
   { dir: 'node', conditions: ['node'], platform: 'node', wasm: wasmFiles, weights: weightsFromFile },
+  { dir: 'deno', conditions: ['deno'], platform: 'neutral', wasm: wasmFiles, weights: weightsFromDenoFile },
   { dir: 'web', conditions: ['browser'], platform: 'neutral', wasm: wasmFiles },
   { dir: 'edge', conditions: ['workerd'], platform: 'neutral', wasm: ['garment-simd.wasm'], entries: { index: 'src/index.ts' }, noWorker: true },
 ];

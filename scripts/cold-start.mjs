@@ -12,19 +12,20 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const runs = Number(process.argv[2] ?? 5);
 const parts = process.argv.includes('parts');
 const script = join(root, 'test', 'runtimes', 'cold-start.mjs');
-const dist = pathToFileURL(join(root, 'dist', 'node')).href + '/';
+// Each runtime's own build, the one the package's `exports` conditions give it.
+const dist = (leaf) => pathToFileURL(join(root, 'dist', leaf)).href + '/';
 const find = (...c) => c.map((p) => join(root, 'node_modules', p)).find(existsSync);
 const runtimes = {
-  node: [process.execPath, []],
-  deno: [find('deno/deno', '@deno/linux-x64-glibc/deno'), ['run', '--allow-read']],
-  bun: [find('bun/bin/bun.exe', '@oven/bun-linux-x64/bin/bun'), []],
+  node: [process.execPath, [], 'node'],
+  deno: [find('deno/deno', '@deno/linux-x64-glibc/deno'), ['run', '--allow-read'], 'deno'],
+  bun: [find('bun/bin/bun.exe', '@oven/bun-linux-x64/bin/bun'), [], 'node'],
 };
 const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
 
-for (const [name, [cmd, pre]] of Object.entries(runtimes)) {
+for (const [name, [cmd, pre, leaf]] of Object.entries(runtimes)) {
   const samples = [];
   for (let i = 0; i < runs; i++) {
-    const out = execFileSync(cmd, [...pre, script, dist, ...(parts ? ['parts'] : [])], { encoding: 'utf8' });
+    const out = execFileSync(cmd, [...pre, script, dist(leaf), ...(parts ? ['parts'] : [])], { encoding: 'utf8' });
     samples.push(JSON.parse(out.trim().split('\n').pop()));
   }
   const keys = Object.keys(samples[0]);

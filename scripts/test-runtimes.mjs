@@ -293,6 +293,7 @@ const rows = [
   { name: 'deno-npm-specifier', threads: 'many', run: async () => parseSmoke((await exec(deno(), ['run', '-A', 'deno-npm.mjs'], { env: denoEnv() })).stdout) },
   { name: 'deno-package-json', threads: 'many', run: async () => parseSmoke((await exec(deno(), ['run', '-A', 'smoke.mjs'], { env: denoEnv() })).stdout) },
   { name: 'deno-path-node-build', threads: 'many', run: async () => parseSmoke((await exec(deno(), ['run', '-A', 'deno-path.mjs', 'node'], { env: denoEnv() })).stdout) },
+  { name: 'deno-path-deno-build', threads: 'many', run: async () => parseSmoke((await exec(deno(), ['run', '-A', 'deno-path.mjs', 'deno'], { env: denoEnv() })).stdout) },
   { name: 'deno-path-web-build', threads: 'many', run: async () => parseSmoke((await exec(deno(), ['run', '-A', 'deno-path.mjs', 'web'], { env: denoEnv() })).stdout) },
   { name: 'bun-esm', threads: 'many', run: async () => parseSmoke((await exec(bun(), ['--no-install', 'smoke.mjs'])).stdout) },
   { name: 'bun-cjs', threads: 'many', run: async () => parseSmoke((await exec(bun(), ['--no-install', 'smoke.cjs'])).stdout) },

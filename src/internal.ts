@@ -39,5 +39,5 @@ export { toPixels } from './input.ts';
 export { networkOf } from './classifier.ts';
 export { learningRateAt, checkSchedule } from './train/schedule.ts';
 export { foldBatchNorm } from './model/fold.ts';
-export { enableTraining } from './train/batch.ts';
+export { enableTraining, trainBatch, restoreSnapshot } from './train/batch.ts';
 export { crashWorker } from './threads/fault.ts';

@@ -197,6 +197,18 @@ test('bad input: typed errors with stable codes, and the classifier still works 
   assert.ok(Number.isFinite(afterGuard.confidence), 'the restored weights still classify');
   const restored = (await import('../dist/node/internal.js')).decodeWeights(await sgd.save());
   assert.ok(restored.tensors.every((t) => t.data.every(Number.isFinite)));
+  // The same with two workers, where each worker saves the range it updates: finite, and the
+  // same bits on a second run.
+  const twice = [];
+  for (let run = 0; run < 2; run++) {
+    const pooled = await createClassifier({ model: deep, seed: 1, threads: 2 });
+    await expectGarmentError(() => pooled.train(syntheticDataset(2000, { seed: 1 }), { epochs: 1, batchSize: 32, optimizer: 'sgd', learningRate: 1e3 }), 'E_DIVERGED');
+    const w = (await import('../dist/node/internal.js')).decodeWeights(await pooled.save());
+    assert.ok(w.tensors.every((t) => t.data.every(Number.isFinite)), 'threads: the restored weights are finite');
+    twice.push(w.tensors.map((t) => t.data));
+    pooled.dispose();
+  }
+  assert.ok(twice[0].every((d, i) => bitsEqual(d, twice[1][i])), 'threads: the same restored weights on both runs');
   await expectGarmentError(() => clf.evaluate({ images: 1, labels: 2, count: 3 }), 'E_OPTION');
   await expectGarmentError(() => createClassifier({ model: 'resnet-9000' }), 'E_MODEL_UNKNOWN');
   await expectGarmentError(() => createClassifier({ model: [{ type: 'lstm' }] }), 'E_MODEL_SPEC');

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createClassifier } from 'garment-wasm';
-import { loadModule, Network, learningRateAt, checkSchedule, decodeWeights, encodeWeights, validateLayers, enableTraining } from '../dist/node/internal.js';
+import { loadModule, Network, learningRateAt, checkSchedule, decodeWeights, encodeWeights, validateLayers, enableTraining, foldBatchNorm, networkOf } from '../dist/node/internal.js';
 import { syntheticDataset, noiseImages, bitsEqual } from './helpers/synthetic.mjs';
 
 const data = syntheticDataset(400, { seed: 3 });
@@ -124,6 +124,46 @@ test('batch norm at inference is folded, and matches a float64 reference', async
     const z = e.reduce((a, b) => a + b, 0);
     e.forEach((v, j) => assert.ok(Math.abs(v / z - preds[n].probabilities[j]) < 2e-5, `image ${n} class ${j}: ${v / z} vs ${preds[n].probabilities[j]}`));
   }
+});
+
+test('the batch-norm fold in wasm gives the bits of the plain-JS reference (1, 3, 7, 31 channels, dense and standalone)', async () => {
+  const layers = [
+    { type: 'batchnorm' },
+    { type: 'conv', filters: 3, kernel: 3, padding: 'same' },
+    { type: 'batchnorm' },
+    { type: 'conv', filters: 7, kernel: 1, padding: 'same', bias: false },
+    { type: 'batchnorm' },
+    { type: 'maxpool' },
+    { type: 'conv', filters: 31, kernel: 3, padding: 'valid' },
+    { type: 'batchnorm' },
+    { type: 'relu' },
+    { type: 'flatten' },
+    { type: 'dense', units: 5 },
+    { type: 'batchnorm' },
+    { type: 'dense', units: 2 },
+  ];
+  const clf = await createClassifier({ model: layers, labels: ['a', 'b'], seed: 4, threads: 1 });
+  const net = networkOf.get(clf);
+  const p = net.params();
+  const rand = rngOf(21);
+  for (const info of net.layout.params) {
+    for (let i = 0; i < info.size; i++) {
+      const r = rand();
+      // Wide ranges, tiny variances included: the rounding of every product is exercised.
+      p[info.offset + i] = info.name.endsWith('running_var') ? r * r * 3 + 1e-6 : (r - 0.5) * (info.name.endsWith('gamma') ? 8 : 3);
+    }
+  }
+  net.paramsChanged();
+  await clf.predict(noiseImages(1, 2)); // refolds
+  const f32 = net.engine.f32;
+  const reference = foldBatchNorm(net.layout, net.params());
+  assert.is(reference.length, 5);
+  for (const t of reference) {
+    const dst = net.region.folded.get(t.layer);
+    assert.ok(bitsEqual(f32.slice(dst.w >> 2, (dst.w >> 2) + t.w.length), t.w), `layer ${t.layer}: folded weights`);
+    assert.ok(bitsEqual(f32.slice(dst.b >> 2, (dst.b >> 2) + t.b.length), t.b), `layer ${t.layer}: folded bias`);
+  }
+  clf.dispose();
 });
 
 // Convs before batch norm have no bias: its gradient is zero up to rounding, which Adam would

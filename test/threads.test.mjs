@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { createClassifier } from 'garment-wasm';
-import { networkOf, crashWorker } from '../dist/node/internal.js';
+import { networkOf, crashWorker, enableTraining, trainBatch, restoreSnapshot } from '../dist/node/internal.js';
 import { decodeWeights } from '../dist/node/internal.js';
 import { syntheticDataset, noiseImages, bitsEqual, expectGarmentError } from './helpers/synthetic.mjs';
 
@@ -44,6 +44,40 @@ test('threads: 1 and threads: 2 agree to within float rounding', async () => {
     assert.ok(maxDiff > 0 || model === 'mlp', `${model}: a zero difference would mean the two runs were not really different`);
     one.dispose();
     two.dispose();
+  }
+});
+
+test('the divergence guard: a step on 1 or 2 threads saves exactly the state before it', async () => {
+  // Batch norm: its running statistics change in the forward pass, the rest in the update.
+  const layers = [
+    { type: 'conv', filters: 7, kernel: 3, padding: 'same', bias: false }, { type: 'batchnorm' }, { type: 'relu' },
+    { type: 'maxpool' }, { type: 'flatten' }, { type: 'dense', units: 10 },
+  ];
+  const data = syntheticDataset(96, { seed: 7 });
+  for (const threads of [1, 2]) {
+    const clf = await createClassifier({ model: layers, seed: 5, threads });
+    await clf.train(data, { epochs: 1, batchSize: 32 }); // moments and statistics not at their start values
+    const net = networkOf.get(clf);
+    enableTraining(net);
+    const state = () => [net.params().slice(), ...net.moments().map((m) => m.slice())];
+    const before = state();
+    const stepBefore = net.optimizerStep;
+    const order = Uint32Array.from({ length: 96 }, (_, i) => i);
+    const batch = { images: data.images, labels: data.labels, order, from: 0, n: 64 };
+    const settings = {
+      stepSeed: 9, gradScale: Math.fround(1 / 64), smoothing: 0,
+      optimizer: { kind: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, momentum: 0, nesterov: false },
+    };
+    const r = await trainBatch(net, batch, settings, 1);
+    assert.ok(r.finite);
+    assert.is(net.threadsConfigured, threads);
+    if (threads === 2) assert.is(clf.threads, 2, 'the step ran on the pool');
+    const after = state();
+    assert.not.ok(bitsEqual(after[0], before[0]), 'the step changed the weights');
+    restoreSnapshot(net, 1);
+    assert.is(net.optimizerStep, stepBefore);
+    state().forEach((a, i) => assert.ok(bitsEqual(a, before[i]), `threads ${threads}: array ${i} put back exactly`));
+    clf.dispose();
   }
 });
 

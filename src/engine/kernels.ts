@@ -31,6 +31,7 @@ export interface Kernels {
   bias_grad(dy: number, rows: number, cols: number, db: number, accumulate: number): void;
   count_nonfinite(src: number, count: number): number;
   channel_affine(x: number, y: number, rows: number, c: number, scale: number, shift: number, relu: number): void;
+  scale_channels_f64(src: number, out: number, count: number, c: number, scale: number): void;
   sgd_step(desc: number): void;
   bn_forward_stats(desc: number): void;
   bn_forward_apply(desc: number): void;

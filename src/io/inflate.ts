@@ -7,7 +7,7 @@ import { platform } from '#platform';
 import { concatBytes } from './concat.ts';
 
 function failed(e: unknown, code: GarmentErrorCode, what: string, maxBytes: number): GarmentError {
-  const big = /maxOutputLength|buffer.*larger|Cannot create a Buffer/i.test(String((e as Error)?.message));
+  const big = /maxOutputLength|buffer.*larger|Cannot create a Buffer|decompresses to more than/i.test(String((e as Error)?.message));
   return new GarmentError(code, big ? `${what}: decompresses to more than ${maxBytes} bytes` : `${what}: corrupt or truncated gzip data (${(e as Error)?.message ?? e})`, { cause: e });
 }
 

@@ -8,7 +8,7 @@ import { platform } from '#platform';
 import type { Pool } from '../threads/pool.ts';
 import * as P from '../threads/protocol.ts';
 import { type Layout, inferLayout } from './layout.ts';
-import { foldBatchNorm } from './fold.ts';
+import { foldBatchNormInto } from './fold.ts';
 import { type BatchNormShare, type ParamRegion, type TrainingPlanFactory, Workspace, allocParams } from './plan.ts';
 import type { LayerSpec } from './spec.ts';
 import { inferSlice } from './step.ts';
@@ -165,14 +165,7 @@ export class Network {
    */
   private refold(): void {
     if (this.foldedVersion === this.paramsVersion) return;
-    const f32 = this.engine.f32;
-    if (this.region.folded.size) {
-      for (const t of foldBatchNorm(this.layout, this.params())) {
-        const dst = this.region.folded.get(t.layer)!;
-        f32.set(t.w, dst.w >> 2);
-        f32.set(t.b, dst.b >> 2);
-      }
-    }
+    if (this.region.folded.size) foldBatchNormInto(this.engine, this.layout, this.region);
     for (const [index, u] of this.region.winograd) {
       const l = this.layout.layers[index];
       const folded = this.layout.layers[index + 1]?.spec.type === 'batchnorm' ? this.region.folded.get(index + 1) : undefined;

@@ -241,15 +241,32 @@ export interface OptimizerSettings {
 }
 
 /**
+ * Copies parameters and both optimizer moments over [start, end) (in floats) into the divergence
+ * guard's snapshot slot at byte `dst`: three arrays of `paramCount` floats, in that order.
+ */
+export function snapshotRange(engine: Engine, layout: Layout, region: ParamRegion, dst: number, start: number, end: number): void {
+  if (end <= start) return;
+  const n = layout.paramCount * 4;
+  const u8 = engine.u8;
+  u8.copyWithin(dst + start * 4, region.params + start * 4, region.params + end * 4);
+  u8.copyWithin(dst + n + start * 4, region.m + start * 4, region.m + end * 4);
+  u8.copyWithin(dst + 2 * n + start * 4, region.v + start * 4, region.v + end * 4);
+}
+
+/**
  * One optimizer step over the trainable parameters [start, end) from the gradients at
  * `region.grads`, using two descriptors at `descs` (weights take decay, the rest do not).
  * Both optimizers are elementwise, so workers may update disjoint ranges in parallel with
- * identical results.
+ * identical results. With `snapshot` (a snapshot slot's byte address), the range is copied there
+ * first.
  */
 export function optimizerRange(
   engine: Engine, layout: Layout, region: ParamRegion, descs: readonly [number, number],
-  start: number, end: number, step: number, s: OptimizerSettings,
+  start: number, end: number, step: number, s: OptimizerSettings, snapshot = 0,
 ): void {
+  // The divergence guard's copy of this range is taken here, by whoever updates it, while the
+  // values are about to be read anyway: with threads, each worker copies its own range.
+  if (snapshot) snapshotRange(engine, layout, region, snapshot, start, end);
   const ranges: [number, number, number][] = [
     [start, Math.min(end, layout.decayCount), s.weightDecay],
     [Math.max(start, layout.decayCount), Math.min(end, layout.trainableCount), 0],

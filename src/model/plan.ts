@@ -23,8 +23,11 @@ export interface ParamRegion {
   v: number;
   /** Two optimizer descriptors for the main thread: decayed weights, then the rest. */
   adamDescs: [number, number];
-  /** Folded inference copies: per conv/dense layer followed by batch norm, and per standalone batch norm. */
-  folded: Map<number, { w: number; b: number }>;
+  /**
+   * Folded inference copies: per conv/dense layer followed by batch norm, and per standalone batch
+   * norm; `scale` is room for the per-channel factors in f64 while folding (src/model/fold.ts).
+   */
+  folded: Map<number, { w: number; b: number; scale: number }>;
   /** Winograd-transformed inference weights of each 3x3 conv that takes that path (by layer index). */
   winograd: Map<number, number>;
 }
@@ -46,13 +49,14 @@ export function allocParams(arena: Arena, layout: Layout): ParamRegion {
   const m = arena.f32(n);
   const v = arena.f32(n);
   const adamDescs: [number, number] = [arena.alloc(64), arena.alloc(64)];
-  const folded = new Map<number, { w: number; b: number }>();
+  const folded = new Map<number, { w: number; b: number; scale: number }>();
   const targets = foldTargets(layout);
   for (const l of layout.layers) {
     if (l.spec.type !== 'batchnorm') continue;
     const into = targets.get(l.index);
     // Folded into the layer before: a copy of its weights and bias; standalone: scale and shift.
-    folded.set(l.index, into ? { w: arena.f32(into.weight!.size), b: arena.f32(l.input.c) } : { w: arena.f32(l.input.c), b: arena.f32(l.input.c) });
+    const C = l.input.c;
+    folded.set(l.index, { w: arena.f32(into ? into.weight!.size : C), b: arena.f32(C), scale: arena.alloc(8 * C) });
   }
   const winograd = new Map<number, number>();
   for (const l of layout.layers) {

@@ -41,10 +41,11 @@ export const AUG_ERASE_MIN = 23; // f32
 export const AUG_ERASE_MAX = 24; // f32
 export const BN_PART0 = 25; // byte offset of worker 0's batch-norm statistics block
 export const BN_STRIDE = 26; // bytes between workers' blocks
+export const SNAPSHOT = 27; // byte address of this step's divergence-guard snapshot slot, 0 for none
 
 /** Per-worker slots follow the header. */
 export const SLOT_BASE = 32;
-export const SLOT_WORDS = 8;
+export const SLOT_WORDS = 9;
 export const S_START = 0; // first image of this worker's slice within the batch
 export const S_COUNT = 1; // images in the slice
 export const S_WS_BASE = 2; // byte offset where the worker's workspace starts
@@ -53,6 +54,7 @@ export const S_TRAINING = 4; // 1 when the workspace holds gradients
 export const S_GRADS = 5; // byte offset of the worker's gradient buffer
 export const S_RANGE_START = 6; // parameter range (floats) this worker reduces and updates
 export const S_RANGE_END = 7;
+export const S_NONFINITE = 8; // after a training step: non-finite values in the updated range
 
 export const MAX_WORKERS = 64;
 export const CONTROL_WORDS = SLOT_BASE + MAX_WORKERS * SLOT_WORDS;

@@ -130,6 +130,7 @@ function runTrain(engine: Engine, layout: Layout, init: WorkerInit, ws: Workspac
   // update it: the same sums, in the same order, whatever the range split.
   const a = c[P.slot(me, P.S_RANGE_START)];
   const b = c[P.slot(me, P.S_RANGE_END)];
+  c[P.slot(me, P.S_NONFINITE)] = 0;
   if (b > a) {
     for (let w = 1; w < init.workers; w++) {
       if (c[P.slot(w, P.S_COUNT)] === 0) continue;
@@ -138,6 +139,8 @@ function runTrain(engine: Engine, layout: Layout, init: WorkerInit, ws: Workspac
     optimizerRange(engine, layout, init.region, descs, a, b, c[P.ADAM_STEP], {
       kind: c[P.OPTIMIZER] === 1 ? 'sgd' : 'adam', learningRate: f[P.LR], beta1: f[P.BETA1], beta2: f[P.BETA2],
       epsilon: f[P.EPSILON], weightDecay: f[P.WEIGHT_DECAY], momentum: f[P.MOMENTUM], nesterov: c[P.NESTEROV] === 1,
-    });
+    }, c[P.SNAPSHOT]);
+    // The divergence guard's check, over the range this worker just wrote.
+    c[P.slot(me, P.S_NONFINITE)] = engine.k.count_nonfinite(init.region.params + a * 4, b - a);
   }
 }

@@ -5,7 +5,7 @@ import { IMAGE_PIXELS } from '../types.ts';
 import { type Network, type TrainingSupport, argmax } from '../model/network.ts';
 import type { Workspace } from '../model/plan.ts';
 import {
-  type OptimizerSettings, type SliceStep, batchNormPartBytes, optimizerRange, trainSlice, trainingPlan,
+  type OptimizerSettings, type SliceStep, batchNormPartBytes, optimizerRange, snapshotRange, trainSlice, trainingPlan,
 } from '../model/plan-training.ts';
 
 /** One batch of training images, addressed through a (shuffled) index order. */
@@ -20,6 +20,8 @@ export interface BatchRef {
 export interface BatchResult {
   lossSum: number;
   correct: number;
+  /** Whether every parameter (and running statistic) is finite after the step. */
+  finite: boolean;
 }
 
 /** Everything one training step needs besides the images. */
@@ -33,19 +35,31 @@ export function enableTraining(net: Network): void {
   net.enableTraining(support);
 }
 
-/** One training step over a batch: augmentation, forward, loss, backward, optimizer. */
-export async function trainBatch(net: Network, batch: BatchRef, step: StepSettings): Promise<BatchResult> {
+/**
+ * One training step over a batch: augmentation, forward, loss, backward, optimizer. With
+ * `guardSlot`, the state before the step is saved in that snapshot slot (see restoreSnapshot):
+ * the running statistics here, before the forward pass changes them, and the trainable
+ * parameters by whoever updates them, just before the update (each worker its own range).
+ */
+export async function trainBatch(net: Network, batch: BatchRef, step: StepSettings, guardSlot?: 0 | 1): Promise<BatchResult> {
   const workers = net.threadsConfigured;
   const pooled = await net.poolFor(Math.ceil(batch.n / workers), true, batch.n >= workers);
   const t = net.optimizerStep + 1;
+  const { trainableCount, paramCount } = net.layout;
+  let snap = 0;
+  if (guardSlot !== undefined) {
+    snap = net.snapshotAt + guardSlot * 3 * paramCount * 4;
+    snapshotRange(net.engine, net.layout, net.region, snap, trainableCount, paramCount);
+    net.snapshotStep[guardSlot] = net.optimizerStep;
+  }
   net.paramsChanged();
   if (!pooled) {
     const ws = net.localWorkspace(batch.n, true);
     gather(net, ws, batch, 0, batch.n);
     trainSlice(net.engine, net.layout, ws, batch.n, 0, step, net.norm);
-    optimizerRange(net.engine, net.layout, net.region, net.region.adamDescs, 0, net.layout.trainableCount, t, step.optimizer);
+    optimizerRange(net.engine, net.layout, net.region, net.region.adamDescs, 0, trainableCount, t, step.optimizer, snap);
     net.optimizerStep = t;
-    return collect(net, [ws], [[0, batch.n]], batch);
+    return collect(net, [ws], [[0, batch.n]], batch, paramsFinite(net));
   }
   const slices = P.splitBatch(batch.n, pooled.pool.size);
   const ranges = P.splitRange(net.layout.trainableCount, pooled.pool.size);
@@ -61,6 +75,7 @@ export async function trainBatch(net: Network, batch: BatchRef, step: StepSettin
   const o = step.optimizer;
   const a = step.augmentation;
   c[P.N_TOTAL] = batch.n;
+  c[P.SNAPSHOT] = snap;
   c[P.STEP_SEED] = step.stepSeed | 0;
   c[P.ADAM_STEP] = t;
   f[P.GRAD_SCALE] = step.gradScale;
@@ -83,7 +98,11 @@ export async function trainBatch(net: Network, batch: BatchRef, step: StepSettin
   }
   await net.runPool(pooled, P.CMD_TRAIN);
   net.optimizerStep = t;
-  return collect(net, pooled.ws, slices, batch);
+  // The workers counted non-finite values in the ranges they updated; the running statistics
+  // (outside every range) are checked here.
+  let nonFinite = net.engine.k.count_nonfinite(net.region.params + trainableCount * 4, paramCount - trainableCount);
+  for (let i = 0; i < pooled.pool.size; i++) nonFinite += c[P.slot(i, P.S_NONFINITE)];
+  return collect(net, pooled.ws, slices, batch, nonFinite === 0);
 }
 
 function gather(net: Network, ws: Workspace, b: BatchRef, start: number, n: number): void {
@@ -96,7 +115,7 @@ function gather(net: Network, ws: Workspace, b: BatchRef, start: number, n: numb
   }
 }
 
-function collect(net: Network, ws: Workspace[], slices: [number, number][], b: BatchRef): BatchResult {
+function collect(net: Network, ws: Workspace[], slices: [number, number][], b: BatchRef, finite: boolean): BatchResult {
   const f32 = net.engine.f32;
   const classes = net.layout.classes;
   let lossSum = 0;
@@ -108,24 +127,10 @@ function collect(net: Network, ws: Workspace[], slices: [number, number][], b: B
       if (argmax(f32, (logits >> 2) + j * classes, classes) === b.labels[b.order[b.from + start + j]]) correct++;
     }
   });
-  return { lossSum, correct };
+  return { lossSum, correct, finite };
 }
 
-/**
- * Saves parameters, optimizer state and step counter in one of two slots, to put back if a
- * later step diverges (two, because weights can be finite yet already overflow the next loss).
- */
-export function snapshot(net: Network, slot: 0 | 1): void {
-  const n = net.layout.paramCount * 4;
-  const u8 = net.engine.u8;
-  const s = net.snapshotAt + slot * 3 * n;
-  u8.copyWithin(s, net.region.params, net.region.params + n);
-  u8.copyWithin(s + n, net.region.m, net.region.m + n);
-  u8.copyWithin(s + 2 * n, net.region.v, net.region.v + n);
-  net.snapshotStep[slot] = net.optimizerStep;
-}
-
-/** Puts back what snapshot(slot) saved. */
+/** Puts back the state from before the step that filled snapshot slot `slot` (see trainBatch). */
 export function restoreSnapshot(net: Network, slot: 0 | 1): void {
   const n = net.layout.paramCount * 4;
   const u8 = net.engine.u8;

@@ -4,7 +4,7 @@ import { GarmentError, show } from '../errors.ts';
 import type { Network } from '../model/network.ts';
 import type { Augmentation } from '../model/plan.ts';
 import type { OptimizerSettings } from '../model/plan-training.ts';
-import { enableTraining, paramsFinite, restoreSnapshot, snapshot, trainBatch } from './batch.ts';
+import { enableTraining, restoreSnapshot, trainBatch } from './batch.ts';
 import { Rng, mix32 } from '../model/random.ts';
 import { IMAGE_PIXELS, type Dataset } from '../types.ts';
 import { evaluateNetwork } from './evaluate.ts';
@@ -348,19 +348,19 @@ export async function trainNetwork(
       const n = Math.min(s.batchSize, train.count - from);
       lr = learningRateAt(s.schedule, s.optimizer.learningRate, st.runStep, totalSteps, cos);
       const slot = (++st.runStep & 1) as 0 | 1;
-      snapshot(net, slot);
       const result = await trainBatch(net,
         { images: train.images, labels: train.labels, order, from, n },
         {
           stepSeed: mix32(runSeed, net.optimizerStep + 1), gradScale: Math.fround(1 / n), smoothing: s.labelSmoothing,
           augmentation: s.augmentation, optimizer: { ...s.optimizer, learningRate: lr },
         },
+        slot,
       );
       // The divergence guard. Non-finite weights after this step: put back those from before it.
       // A non-finite loss: the weights it came from are already bad (finite but overflowing), so
       // put back the ones before the previous step, which gave a finite loss.
       const lossBad = !Number.isFinite(result.lossSum);
-      if (lossBad || !paramsFinite(net)) {
+      if (lossBad || !result.finite) {
         restoreSnapshot(net, lossBad && st.runStep > 1 ? ((slot ^ 1) as 0 | 1) : slot);
         const what = lossBad ? `the loss is ${result.lossSum}; the last weights with a finite loss were put back` : 'the weights are no longer finite; the weights from before this step were put back';
         throw new GarmentError('E_DIVERGED', `training diverged at epoch ${epoch}, step ${step}: ${what}; lower the learning rate (now ${lr})`);

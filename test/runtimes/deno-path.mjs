@@ -1,5 +1,5 @@
 // Deno from a local path: an unpacked copy of the package, no package manager involved.
-// The build comes from the command line: node (the default) or web.
+// The build comes from the command line: node (the default), deno or web.
 import { runSmoke } from './smoke-core.mjs';
 
 const build = Deno.args[0] ?? 'node';

@@ -1,0 +1,97 @@
+// Deno: files through Deno's own API, wasm read from beside the bundle, Web Workers for threads.
+// Deno could run the node leaf, but its first `node:` import sets up the Node compatibility
+// layer, which costs about 20 ms of start-up; this leaf touches no `node:` module.
+import { GarmentError } from '../errors.ts';
+import { gunzipCapped } from '../io/gunzip.ts';
+import type { Platform } from './types.ts';
+import { createWebWorker } from './web-worker.ts';
+
+/** The part of Deno's namespace this leaf uses (typed here: the build has no Deno types). */
+interface DenoApi {
+  readFile(path: string | URL): Promise<Uint8Array>;
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  remove(path: string): Promise<void>;
+  mkdir(path: string, options: { recursive: boolean }): Promise<void>;
+  stat(path: string): Promise<{ isFile: boolean }>;
+  pid: number;
+  build: { os: string };
+  env: { get(name: string): string | undefined };
+  permissions: { querySync?(d: { name: 'env'; variable: string }): { state: string } };
+  errors: { NotFound: new (...a: never[]) => Error };
+}
+
+const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
+const windows = deno.build.os === 'windows';
+const sep = windows ? '\\' : '/';
+
+async function readFile(path: string): Promise<Uint8Array> {
+  try {
+    // A file: URL (e.g. `createClassifier({ wasm: new URL(import.meta.resolve(...)) })`) is a path too.
+    return await deno.readFile(path.startsWith('file:') ? new URL(path) : path);
+  } catch (e) {
+    if (e instanceof deno.errors.NotFound) throw new GarmentError('E_DATA_NOT_FOUND', `file not found: ${path}`, { cause: e });
+    throw e;
+  }
+}
+
+/** Reads a variable only where permission is already granted: never a prompt, never a throw. */
+function env(name: string): string | undefined {
+  try {
+    if (deno.permissions.querySync && deno.permissions.querySync({ name: 'env', variable: name }).state !== 'granted') return undefined;
+    return deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function joinPath(...parts: string[]): string {
+  const joined = parts.filter((p) => p !== '').join(sep);
+  return joined.replace(windows ? /[\\/]+/g : /\/+/g, sep);
+}
+
+function dirname(path: string): string {
+  const i = Math.max(path.lastIndexOf('/'), windows ? path.lastIndexOf('\\') : -1);
+  return i <= 0 ? (i === 0 ? sep : '.') : path.slice(0, i);
+}
+
+let tmpCounter = 0;
+
+export const platform: Platform = {
+  async loadWasm(fileName) {
+    return WebAssembly.compile((await readFile(new URL(`./${fileName}`, import.meta.url).href)) as BufferSource);
+  },
+  readFile,
+  async fileExists(path) {
+    try {
+      return (await deno.stat(path)).isFile;
+    } catch {
+      return false;
+    }
+  },
+  async writeFileAtomic(path, bytes) {
+    await deno.mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.${deno.pid}.${++tmpCounter}.tmp`;
+    try {
+      await deno.writeFile(tmp, bytes);
+      await deno.rename(tmp, path);
+    } catch (e) {
+      await deno.remove(tmp).catch(() => {});
+      throw e;
+    }
+  },
+  joinPath,
+  defaultCacheDir() {
+    const base = env('XDG_CACHE_HOME') || (windows ? env('LOCALAPPDATA') : undefined);
+    if (base) return joinPath(base, 'garment-wasm');
+    const home = env(windows ? 'USERPROFILE' : 'HOME');
+    return home ? joinPath(home, '.cache', 'garment-wasm') : undefined;
+  },
+  env,
+  // Async gunzip is the runtime's DecompressionStream (src/io/inflate.ts); the synchronous one
+  // (parseIdx on gzipped bytes) is fflate.
+  gunzipSync: (bytes, maxBytes) => gunzipCapped(bytes, maxBytes, 'E_IO', 'gzip data'),
+  workers: typeof Worker === 'function',
+  cores: () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1,
+  createWorker: createWebWorker,
+};

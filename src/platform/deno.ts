@@ -9,6 +9,7 @@ import { createWebWorker } from './web-worker.ts';
 /** The part of Deno's namespace this leaf uses (typed here: the build has no Deno types). */
 interface DenoApi {
   readFile(path: string | URL): Promise<Uint8Array>;
+  readFileSync(path: string | URL): Uint8Array;
   writeFile(path: string, data: Uint8Array): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   remove(path: string): Promise<void>;
@@ -59,7 +60,17 @@ let tmpCounter = 0;
 
 export const platform: Platform = {
   async loadWasm(fileName) {
-    return WebAssembly.compile((await readFile(new URL(`./${fileName}`, import.meta.url).href)) as BufferSource);
+    // Read and compiled synchronously: the binaries are small and compile lazily, and the
+    // asynchronous paths cost start-up a trip through the event loop each.
+    const url = new URL(`./${fileName}`, import.meta.url);
+    let bytes: Uint8Array;
+    try {
+      bytes = deno.readFileSync(url);
+    } catch (e) {
+      if (e instanceof deno.errors.NotFound) throw new GarmentError('E_DATA_NOT_FOUND', `file not found: ${url.href}`, { cause: e });
+      throw e;
+    }
+    return new WebAssembly.Module(bytes as BufferSource);
   },
   readFile,
   async fileExists(path) {

@@ -1,5 +1,7 @@
 /// <reference types="node" />
-// Node, Deno and Bun: files through node:fs, wasm read from beside the bundle.
+// Node and Bun (and Deno given a path to this build): files through node:fs, wasm read from
+// beside the bundle.
+import { readFileSync } from 'node:fs';
 import { readFile as fsReadFile, writeFile, rename, mkdir, stat, unlink } from 'node:fs/promises';
 import { availableParallelism, cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,12 +29,25 @@ async function readFile(path: string): Promise<Uint8Array> {
 
 let tmpCounter = 0;
 
+// Bun loads node:zlib slowly (~5 ms, a third of its start-up budget) but has a fast native
+// DecompressionStream, which src/io/inflate.ts uses when the leaf offers no gunzip.
+const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
+
 export const platform: Platform = {
-  gunzip,
+  gunzip: isBun ? undefined : gunzip,
   gunzipSync,
   async loadWasm(fileName) {
-    const bytes = await readFile(fileURLToPath(new URL(`./${fileName}`, import.meta.url)));
-    return WebAssembly.compile(bytes as BufferSource);
+    // Read and compiled synchronously: the binaries are small and compile lazily, and the
+    // asynchronous paths cost start-up a trip through the thread pool and the event loop each.
+    const path = fileURLToPath(new URL(`./${fileName}`, import.meta.url));
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENOENT') throw new GarmentError('E_DATA_NOT_FOUND', `file not found: ${path}`, { cause: e });
+      throw e;
+    }
+    return new WebAssembly.Module(bytes as BufferSource);
   },
   readFile,
   async fileExists(path) {
@@ -65,7 +80,17 @@ export const platform: Platform = {
   createWorker: (source) => (typeof globalThis.Worker === 'function' ? createWebWorker(source) : createNodeWorker(source)),
 };
 
+/** Below this, gzip data is inflated on the spot (a weight file: about a millisecond). */
+const SYNC_GUNZIP_MAX = 1 << 20;
+
 function gunzip(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  if (bytes.length <= SYNC_GUNZIP_MAX) {
+    try {
+      return Promise.resolve(gunzipSync(bytes, maxBytes));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
   const zlib = lazyRequire('node:zlib') as typeof import('node:zlib');
   return new Promise((resolve, reject) => {
     // maxOutputLength stops zlib as soon as the output passes the cap: gzip bombs cost nothing.

@@ -2,6 +2,6 @@
 // (dist/pretrained/default.gz) through Deno's own API, as default-weights-file.ts does through
 // node:fs for Node and Bun. The build puts this module in place of default-weights.ts for the
 // deno bundle (scripts/build.mjs).
-const { Deno } = globalThis as unknown as { Deno: { readFile(url: URL): Promise<Uint8Array> } };
+const { Deno } = globalThis as unknown as { Deno: { readFileSync(url: URL): Uint8Array } };
 
-export default await Deno.readFile(new URL('../pretrained/default.gz', import.meta.url));
+export default Deno.readFileSync(new URL('../pretrained/default.gz', import.meta.url));

@@ -22,12 +22,13 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 // ---- options ----------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const o = { quick: false, only: [], rounds: undefined, roundSeconds: undefined, report: undefined, stepTimeout: 150 };
+  const o = { quick: false, only: [], contenders: [], rounds: undefined, roundSeconds: undefined, report: undefined, stepTimeout: 150 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
     else if (a === '--only') o.only.push(...String(argv[++i] ?? '').split(',').filter(Boolean));
     else if (a.startsWith('--only=')) o.only.push(...a.slice(7).split(',').filter(Boolean));
+    else if (a === '--contenders') o.contenders.push(...String(argv[++i] ?? '').split(',').filter(Boolean));
     else if (a === '--rounds') o.rounds = Number(argv[++i]);
     else if (a === '--round-seconds') o.roundSeconds = Number(argv[++i]);
     else if (a === '--report') o.report = argv[++i];
@@ -91,7 +92,9 @@ function plan() {
   const groups = [];
   const add = (mode, preset, batch, ids, extra = {}) => {
     const id = `${extra.scaling ? 'scaling/' : ''}${mode}/${preset}/b${batch}`;
-    if (wanted(id)) groups.push({ id, mode, preset, batch, ids, ...extra });
+    // --contenders keeps only those (the machine's scaling pair counts as machine-1, machine-2).
+    if (opts.contenders.length) ids = ids.filter((c) => opts.contenders.includes(c));
+    if (wanted(id) && ids.length) groups.push({ id, mode, preset, batch, ids, ...extra });
   };
   if (opts.quick) {
     add('infer', 'seed-cnn', 64, ['garment-1', 'ort-node-1']);

@@ -28,8 +28,8 @@ export function singleChannelForward(
   bias: usize, y: usize, relu: bool, plane: usize,
 ): void {
   const Wp = W + 2 * pad;
-  const taps = K * K;
   const fs = <usize>F << 2;
+  const rowBytes = <usize>Wp << 2;
   for (let n = 0; n < N; n++) {
     padImage(at(x, n * H * W), H, W, pad, plane);
     const out = at(y, n * Ho * Wo * F);
@@ -40,17 +40,23 @@ export function singleChannelForward(
           const two = f + 8 <= F;
           let a0 = zero4(), a1 = zero4(), b0 = zero4(), b1 = zero4();
           let c0 = zero4(), c1 = zero4(), d0 = zero4(), d1 = zero4();
-          for (let t = 0; t < taps; t++) {
-            const kh = t / K, kw = t - kh * K;
-            const src = at(plane, (oh + kh) * Wp + ow + kw);
-            const wv = at(w, t * F + f);
-            const w0 = v128.load(wv), w1 = two ? v128.load(wv, 16) : zero4();
-            const p0 = v128.load32_splat(src), p1 = v128.load32_splat(src, 4);
-            const p2 = v128.load32_splat(src, 8), p3 = v128.load32_splat(src, 12);
-            a0 = madd(a0, p0, w0); a1 = madd(a1, p0, w1);
-            b0 = madd(b0, p1, w0); b1 = madd(b1, p1, w1);
-            c0 = madd(c0, p2, w0); c1 = madd(c1, p2, w1);
-            d0 = madd(d0, p3, w0); d1 = madd(d1, p3, w1);
+          // Taps in (kh, kw) order by pointer steps: no division or multiply per tap.
+          let row = at(plane, oh * Wp + ow);
+          let wv = at(w, f);
+          for (let kh = 0; kh < K; kh++) {
+            let src = row;
+            for (let kw = 0; kw < K; kw++) {
+              const w0 = v128.load(wv), w1 = two ? v128.load(wv, 16) : zero4();
+              const p0 = v128.load32_splat(src), p1 = v128.load32_splat(src, 4);
+              const p2 = v128.load32_splat(src, 8), p3 = v128.load32_splat(src, 12);
+              a0 = madd(a0, p0, w0); a1 = madd(a1, p0, w1);
+              b0 = madd(b0, p1, w0); b1 = madd(b1, p1, w1);
+              c0 = madd(c0, p2, w0); c1 = madd(c1, p2, w1);
+              d0 = madd(d0, p3, w0); d1 = madd(d1, p3, w1);
+              src += 4;
+              wv += fs;
+            }
+            row += rowBytes;
           }
           const o = out + (<usize>((oh * Wo + ow) * F + f) << 2);
           store4(o, a0, a1, bias, f, relu, two);
@@ -63,12 +69,18 @@ export function singleChannelForward(
         for (let f = 0; f < F; f += 8) {
           const two = f + 8 <= F;
           let a0 = zero4(), a1 = zero4();
-          for (let t = 0; t < taps; t++) {
-            const kh = t / K, kw = t - kh * K;
-            const p0 = v128.load32_splat(at(plane, (oh + kh) * Wp + ow + kw));
-            const wv = at(w, t * F + f);
-            a0 = madd(a0, p0, v128.load(wv));
-            if (two) a1 = madd(a1, p0, v128.load(wv, 16));
+          let row = at(plane, oh * Wp + ow);
+          let wv = at(w, f);
+          for (let kh = 0; kh < K; kh++) {
+            let src = row;
+            for (let kw = 0; kw < K; kw++) {
+              const p0 = v128.load32_splat(src);
+              a0 = madd(a0, p0, v128.load(wv));
+              if (two) a1 = madd(a1, p0, v128.load(wv, 16));
+              src += 4;
+              wv += fs;
+            }
+            row += rowBytes;
           }
           store4(out + (<usize>((oh * Wo + ow) * F + f) << 2), a0, a1, bias, f, relu, two);
         }
@@ -99,6 +111,10 @@ export function singleChannelFilterGrad(
   const Wp = W + 2 * pad;
   const taps = K * K;
   if (!accumulate) memory.fill(dw, 0, <usize>(taps * F) << 2);
+  if (K == 3) {
+    filterGrad3(x, N, H, W, dy, F, pad, Ho, Wo, dw, plane);
+    return;
+  }
   for (let n = 0; n < N; n++) {
     padImage(at(x, n * H * W), H, W, pad, plane);
     const g = at(dy, n * Ho * Wo * F);
@@ -120,6 +136,69 @@ export function singleChannelFilterGrad(
         }
         v128.store(d, a0);
         if (two) v128.store(d, a1, 16);
+      }
+    }
+  }
+}
+
+/**
+ * singleChannelFilterGrad for 3x3 kernels: a row of three taps at once, so each pixel's gradient
+ * vectors are loaded once for three taps (5 loads per 6 multiply-adds instead of 3 per 2). Each
+ * weight's sum still runs over the pixels in (n, oh, ow) order: the same bits.
+ */
+function filterGrad3(
+  x: usize, N: i32, H: i32, W: i32, dy: usize, F: i32, pad: i32, Ho: i32, Wo: i32, dw: usize, plane: usize,
+): void {
+  const Wp = W + 2 * pad;
+  const fs = <usize>F << 2;
+  for (let n = 0; n < N; n++) {
+    padImage(at(x, n * H * W), H, W, pad, plane);
+    const g = at(dy, n * Ho * Wo * F);
+    let f = 0;
+    for (; f + 8 <= F; f += 8) {
+      for (let kh = 0; kh < 3; kh++) {
+        const d0 = at(dw, kh * 3 * F + f), d1 = d0 + fs, d2 = d1 + fs;
+        let a0 = v128.load(d0), a1 = v128.load(d0, 16);
+        let b0 = v128.load(d1), b1 = v128.load(d1, 16);
+        let c0 = v128.load(d2), c1 = v128.load(d2, 16);
+        for (let oh = 0; oh < Ho; oh++) {
+          let src = at(plane, (oh + kh) * Wp);
+          let gp = g + (<usize>(oh * Wo * F + f) << 2);
+          for (let ow = 0; ow < Wo; ow++) {
+            const g0 = v128.load(gp), g1 = v128.load(gp, 16);
+            const p0 = v128.load32_splat(src), p1 = v128.load32_splat(src, 4), p2 = v128.load32_splat(src, 8);
+            a0 = madd(a0, p0, g0); a1 = madd(a1, p0, g1);
+            b0 = madd(b0, p1, g0); b1 = madd(b1, p1, g1);
+            c0 = madd(c0, p2, g0); c1 = madd(c1, p2, g1);
+            src += 4;
+            gp += fs;
+          }
+        }
+        v128.store(d0, a0); v128.store(d0, a1, 16);
+        v128.store(d1, b0); v128.store(d1, b1, 16);
+        v128.store(d2, c0); v128.store(d2, c1, 16);
+      }
+    }
+    // F % 8 == 4: the last four filters.
+    if (f < F) {
+      for (let kh = 0; kh < 3; kh++) {
+        const d0 = at(dw, kh * 3 * F + f), d1 = d0 + fs, d2 = d1 + fs;
+        let a0 = v128.load(d0), b0 = v128.load(d1), c0 = v128.load(d2);
+        for (let oh = 0; oh < Ho; oh++) {
+          let src = at(plane, (oh + kh) * Wp);
+          let gp = g + (<usize>(oh * Wo * F + f) << 2);
+          for (let ow = 0; ow < Wo; ow++) {
+            const g0 = v128.load(gp);
+            a0 = madd(a0, v128.load32_splat(src), g0);
+            b0 = madd(b0, v128.load32_splat(src, 4), g0);
+            c0 = madd(c0, v128.load32_splat(src, 8), g0);
+            src += 4;
+            gp += fs;
+          }
+        }
+        v128.store(d0, a0);
+        v128.store(d1, b0);
+        v128.store(d2, c0);
       }
     }
   }

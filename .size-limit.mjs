@@ -16,7 +16,7 @@ export default [
     // Lazily imported on first use: the bundled weights, the worker script and pool, training,
     // evaluation, saving (fflate's compressor), fflate's inflater where the runtime has none, and
     // photo preprocessing (only for images that are not 28x28).
-    ignore: ['../pretrained/*', './worker-source-*', './pool-*', './train-*', './evaluate-*', './weights-encode-*', './gunzip-*', './preprocess-*', './onnx-*', './onnx.js', './relaxed-*'],
+    ignore: ['../pretrained/*', './worker-source-*', './pool-*', './network-pool-*', './presets-*', './init-*', './web-worker-*', './train-*', './evaluate-*', './weights-encode-*', './gunzip-*', './preprocess-*', './onnx-*', './onnx.js', './relaxed-*'],
     modifyEsbuildConfig: (config) => ({ ...config, format: 'esm' }),
     gzip: true,
     // The goal is 12 KB. The inference core (weight-file validation, layer-list checks, the plan,

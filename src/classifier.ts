@@ -5,9 +5,8 @@ import { platform } from '#platform';
 import { type BatchInput, type ImageInput, isBatch, toPixels } from './input.ts';
 import { CHECKPOINT_TENSOR_PREFIXES, type WeightFile } from './io/weights-format.ts';
 import { readWeightFile } from './io/weights-read.ts';
-import { initParams } from './model/init.ts';
 import { DEFAULT_NORM, Network, argmax, type InputNorm, type ThreadConfig } from './model/network.ts';
-import { type LayerSpec, type PresetName, presetLayers, validateLayers } from './model/spec.ts';
+import { type LayerSpec, type PresetName, validateLayers } from './model/spec.ts';
 // Training, evaluation and saving load on first use, so an app that only classifies never
 // downloads or parses them (nor fflate's compressor).
 import type { EvaluationReport } from './train/metrics.ts';
@@ -290,9 +289,11 @@ export async function createClassifier(options: ClassifierOptions = {}): Promise
   setup.catch(() => {}); // awaited below; a rejection before that must not go unhandled
   if (options.model !== undefined) {
     const labels = checkLabels(options.labels ?? FASHION_MNIST_LABELS, 'createClassifier');
+    // Presets and initialisation load only here: apps that load saved weights never fetch them.
     const layers = typeof options.model === 'string'
-      ? validateLayers(presetLayers(options.model, labels.length))
+      ? validateLayers((await import('./model/presets.ts')).presetLayers(options.model, labels.length))
       : validateLayers(options.model);
+    const { initParams } = await import('./model/init.ts');
     const { module, threads } = await setup;
     const net = await Network.create(module, layers, labels.length, DEFAULT_NORM, threads);
     initParams(net.layout, net.params(), seed);

@@ -4,9 +4,8 @@
 import { Arena } from '../engine/arena.ts';
 import { Engine } from '../engine/engine.ts';
 import { GarmentError } from '../errors.ts';
-import { platform } from '#platform';
 import type { Pool } from '../threads/pool.ts';
-import * as P from '../threads/protocol.ts';
+import { CONTROL_WORDS } from '../threads/protocol.ts';
 import { type Layout, inferLayout } from './layout.ts';
 import { foldBatchNormInto } from './fold.ts';
 import { type BatchNormShare, type ParamRegion, type TrainingPlanFactory, Workspace, allocParams } from './plan.ts';
@@ -20,8 +19,6 @@ const ARENA_START = 1024;
 const SHARED_MAX_BYTES = 1 << 30;
 /** Below this many images, inference runs on the calling thread: a worker round trip costs more. */
 const POOL_MIN_INFER = 64;
-/** Images per worker and job during inference. */
-const POOL_INFER_SLICE = 128;
 
 /** Pixel normalisation: input = pixel * scale + shift. */
 export interface InputNorm {
@@ -68,25 +65,26 @@ export class Network {
   /** Bumped whenever parameters change, so folded inference weights know when to refresh. */
   private paramsVersion = 1;
   private foldedVersion = 0;
-  /** Set once training starts (enableTraining). */
-  private training: TrainingSupport | undefined;
+  /** @internal Set once training starts (enableTraining). */
+  training: TrainingSupport | undefined;
   /** The calling thread's batch-norm statistics block (one slice), once training starts. */
   private localShare: BatchNormShare | undefined;
   /** Room for two copies of parameters and optimizer moments (the divergence guard), once training starts. */
   snapshotAt = 0;
   readonly snapshotStep: [number, number] = [0, 0];
-  private readonly module: WebAssembly.Module;
-  private readonly arena: Arena;
-  private workspaceMark: number;
+  // @internal: the fields below are shared with network-pool.ts, the lazily loaded pool side.
+  readonly module: WebAssembly.Module;
+  readonly arena: Arena;
+  workspaceMark: number;
   /** Where the calling thread's workspace starts: after the pool's workspaces, if any. */
-  private localMark: number;
-  private readonly threads: ThreadConfig | undefined;
-  private local: Workspace | undefined;
-  /** @internal The running pool, if any. */
+  localMark: number;
+  readonly threads: ThreadConfig | undefined;
+  local: Workspace | undefined;
+  /** The running pool, if any. */
   pooled: PoolState | undefined;
-  private poolDisabled = false;
+  poolDisabled = false;
   /** Control block of the pool, allocated with the parameters so layouts never move it. */
-  private readonly control: number;
+  readonly control: number;
 
   private constructor(
     engine: Engine, module: WebAssembly.Module, layers: LayerSpec[], layout: Layout, arena: Arena,
@@ -114,7 +112,7 @@ export class Network {
   ): Promise<Network> {
     const layout = inferLayout(layers, { h: IMAGE_SIDE, w: IMAGE_SIDE, c: 1 }, classes);
     const arena = new Arena(ARENA_START);
-    const control = threads ? arena.alloc(P.CONTROL_WORDS * 4) : 0;
+    const control = threads ? arena.alloc(CONTROL_WORDS * 4) : 0;
     const region = allocParams(arena, layout);
     // Fresh memory is zeroed: gradients and Adam moments start at 0.
     const engine = await Engine.create(module, arena.size, threads ? SHARED_MAX_BYTES : undefined);
@@ -207,27 +205,20 @@ export class Network {
         for (let i = 0; i < count; i++) i32[(ws.labels >> 2) + i] = labels[from + at + i];
       }
     };
-    const pooled = await this.poolFor(POOL_INFER_SLICE, false, n >= POOL_MIN_INFER);
+    // The pool's side loads with the pool, on the first batch worth a round trip to workers:
+    // an app that classifies one image at a time never fetches it.
+    const side = this.threads && !this.poolDisabled && n >= POOL_MIN_INFER ? await import('./network-pool.ts') : undefined;
+    const pooled = side && (await side.poolForInference(this));
     this.refold();
-    if (!pooled) {
+    if (side && pooled) {
+      await side.inferOnPool(this, pooled, n, output, load, read);
+    } else {
       const ws = this.localWorkspace(Math.min(n, 256), false);
       for (let at = 0; at < n; at += ws.capacity) {
         const count = Math.min(ws.capacity, n - at);
         load(ws, at, count);
         inferSlice(this.engine, this.layout, ws, count, output, this.norm);
         read(ws, at, count);
-      }
-    } else {
-      const per = pooled.capacity;
-      const c = this.ctrl();
-      for (let at = 0; at < n; at += per * pooled.pool.size) {
-        const slices = P.splitBatch(Math.min(n - at, per * pooled.pool.size), pooled.pool.size);
-        slices.forEach(([start, count], i) => {
-          if (count) load(pooled.ws[i], at + start, count);
-          c[P.slot(i, P.S_COUNT)] = count;
-        });
-        await this.runPool(pooled, output === 'probs' ? P.CMD_INFER_PROBS : P.CMD_INFER_LOSS);
-        slices.forEach(([start, count], i) => count && read(pooled.ws[i], at + start, count));
       }
     }
     return probs ?? { losses, predicted };
@@ -242,7 +233,7 @@ export class Network {
 
   /** @internal The pool's control block. */
   ctrl(): Int32Array {
-    return new Int32Array(this.engine.raw, this.control, P.CONTROL_WORDS);
+    return new Int32Array(this.engine.raw, this.control, CONTROL_WORDS);
   }
 
   /**
@@ -261,94 +252,10 @@ export class Network {
     return this.local;
   }
 
-  private trainingPlan(): TrainingPlanFactory {
+  /** @internal */
+  trainingPlan(): TrainingPlanFactory {
     if (!this.training) throw new GarmentError('E_OPTION', 'internal: training was not enabled on this network');
     return this.training.plan;
-  }
-
-  /**
-   * @internal The pool, started on first use, with workspaces of at least `capacity` images per
-   * worker; undefined when this network runs on one thread or `worth` is false.
-   */
-  async poolFor(capacity: number, training: boolean, worth: boolean): Promise<PoolState | undefined> {
-    const threads = this.threads;
-    if (!threads || threads.workers < 2 || this.poolDisabled || !worth) return undefined;
-    if (!this.pooled) {
-      try {
-        const source = await threads.source();
-        // The pool's code loads with it: single-threaded users never fetch it.
-        const { Pool } = await import('../threads/pool.ts');
-        const pool = await Pool.start(threads.workers, source, {
-          module: this.module, memory: this.engine.memory, layers: this.layers, classes: this.layout.classes,
-          inputSide: IMAGE_SIDE, norm: this.norm, region: this.region, control: this.control,
-        }, platform.createWorker, () => this.ctrl());
-        this.pooled = { pool, ws: [], capacity: 0, training: false, control: this.control };
-      } catch (e) {
-        this.poolDisabled = true;
-        threads.onFallback(`threads unavailable, running on one thread: ${(e as Error).message}`);
-        return undefined;
-      }
-    }
-    const p = this.pooled;
-    if (p.capacity < capacity || (training && !p.training)) {
-      this.layoutPool(p, Math.max(capacity, p.capacity), training || p.training);
-      await this.runPool(p, P.CMD_LAYOUT);
-    }
-    return p;
-  }
-
-  /** @internal Runs one job on the pool; a dead pool falls back to one thread. */
-  async runPool(p: PoolState, cmd: number): Promise<void> {
-    try {
-      await p.pool.run(cmd);
-    } catch (e) {
-      // A dead pool is not retried: later work runs on this thread.
-      if (p.pool.broken) {
-        p.pool.terminate();
-        this.pooled = undefined;
-        this.poolDisabled = true;
-        this.threads?.onFallback(`a worker failed, continuing on one thread: ${(e as Error).message}`);
-      }
-      throw e instanceof GarmentError ? e : new GarmentError('E_WORKER', (e as Error).message, { cause: e });
-    }
-  }
-
-  /**
-   * Lays out the pool's workspaces after the parameters (per worker: its gradient buffer, worker 0
-   * using the main one, two Adam descriptors and its workspace; workers replay the same steps from
-   * their slot's base offset, see threads/worker.ts), then the calling thread's workspace.
-   */
-  private layoutPool(p: PoolState, capacity: number, training: boolean): void {
-    const arena = this.arena;
-    arena.reset(this.workspaceMark);
-    const ctrl = this.ctrl();
-    const stride = training ? this.training!.partBytes : 0;
-    const part0 = arena.alloc(stride * p.pool.size);
-    ctrl[P.BN_PART0] = part0;
-    ctrl[P.BN_STRIDE] = stride;
-    p.ws = [];
-    for (let i = 0; i < p.pool.size; i++) {
-      const grads = i === 0 ? this.region.grads : arena.f32(this.layout.paramCount);
-      const base = arena.alloc(0);
-      const sub = new Arena(base);
-      sub.alloc(64);
-      sub.alloc(64);
-      p.ws.push(new Workspace(
-        this.engine, this.layout, this.region, grads, sub, capacity, training ? this.trainingPlan() : undefined,
-        { part0, stride, parts: p.pool.size, index: i },
-      ));
-      arena.reset(sub.mark());
-      ctrl[P.slot(i, P.S_WS_BASE)] = base;
-      ctrl[P.slot(i, P.S_CAPACITY)] = capacity;
-      ctrl[P.slot(i, P.S_TRAINING)] = training ? 1 : 0;
-      ctrl[P.slot(i, P.S_GRADS)] = grads;
-    }
-    p.capacity = capacity;
-    p.training = training;
-    this.localMark = arena.mark();
-    const local = this.local;
-    this.local = undefined;
-    if (local) this.localWorkspace(local.capacity, !!local.train);
   }
 }
 

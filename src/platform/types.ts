@@ -33,7 +33,7 @@ export interface Platform {
    * Starts a worker running `source` (a classic script that reads the global
    * `__GARMENT_WORKER_MODE__`), or returns undefined where this runtime has no workers.
    */
-  createWorker(source: string): WorkerHandle | undefined;
+  createWorker(source: string): WorkerHandle | undefined | Promise<WorkerHandle | undefined>;
 }
 
 /** A started worker, whatever the runtime's worker API. */

@@ -1,7 +1,6 @@
 // Browsers, and Deno/Bun/other hosts without the node condition: everything through fetch.
 import { fetchBytes, fetchPlatform } from './fetch.ts';
 import type { Platform } from './types.ts';
-import { createWebWorker } from './web-worker.ts';
 
 // Literal `new URL('./file', import.meta.url)` calls: bundlers (Vite, webpack, Parcel) find these
 // and ship the binaries with the app; a template string would hide them.
@@ -29,5 +28,6 @@ export const platform: Platform = {
   },
   workers: typeof Worker === 'function',
   cores: () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1,
-  createWorker: createWebWorker,
+  // Loaded with the pool, on first use: pages that never start workers never fetch it.
+  createWorker: async (source) => (await import('./web-worker.ts')).createWebWorker(source),
 };

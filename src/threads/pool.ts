@@ -34,7 +34,7 @@ export class Pool {
    */
   static async start(
     count: number, source: string, init: Omit<WorkerInit, 'index' | 'workers' | 'messageOnDone'>,
-    create: (source: string) => WorkerHandle | undefined, ctrl: () => Int32Array,
+    create: (source: string) => WorkerHandle | undefined | Promise<WorkerHandle | undefined>, ctrl: () => Int32Array,
   ): Promise<Pool> {
     const messageOnDone = typeof (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync !== 'function';
     const workers: WorkerHandle[] = [];
@@ -42,7 +42,7 @@ export class Pool {
     let pool: Pool | undefined;
     try {
       for (let index = 0; index < count; index++) {
-        const w = create(source);
+        const w = await create(source);
         if (!w) throw new GarmentError('E_WORKER', 'this runtime cannot start workers');
         workers.push(w);
         ready.push(new Promise<void>((resolve, reject) => {

@@ -3,6 +3,7 @@
 import * as P from '../threads/protocol.ts';
 import { IMAGE_PIXELS } from '../types.ts';
 import { type Network, type TrainingSupport, argmax } from '../model/network.ts';
+import { poolFor, runPool } from '../model/network-pool.ts';
 import type { Workspace } from '../model/plan.ts';
 import {
   type OptimizerSettings, type SliceStep, batchNormPartBytes, optimizerRange, snapshotRange, trainSlice, trainingPlan,
@@ -43,7 +44,7 @@ export function enableTraining(net: Network): void {
  */
 export async function trainBatch(net: Network, batch: BatchRef, step: StepSettings, guardSlot?: 0 | 1): Promise<BatchResult> {
   const workers = net.threadsConfigured;
-  const pooled = await net.poolFor(Math.ceil(batch.n / workers), true, batch.n >= workers);
+  const pooled = await poolFor(net, Math.ceil(batch.n / workers), true, batch.n >= workers);
   const t = net.optimizerStep + 1;
   const { trainableCount, paramCount } = net.layout;
   let snap = 0;
@@ -96,7 +97,7 @@ export async function trainBatch(net: Network, batch: BatchRef, step: StepSettin
     f[P.AUG_ERASE_MIN] = a.eraseArea[0];
     f[P.AUG_ERASE_MAX] = a.eraseArea[1];
   }
-  await net.runPool(pooled, P.CMD_TRAIN);
+  await runPool(net, pooled, P.CMD_TRAIN);
   net.optimizerStep = t;
   // The workers counted non-finite values in the ranges they updated; the running statistics
   // (outside every range) are checked here.

@@ -14,7 +14,7 @@ export interface FashionMNIST {
 }
 
 /** The ten Fashion-MNIST classes, in label order. */
-export const FASHION_MNIST_LABELS: readonly string[] = Object.freeze([
+export const FASHION_MNIST_LABELS: readonly string[] = /* @__PURE__ */ Object.freeze([
   'T-shirt/top',
   'Trouser',
   'Pullover',

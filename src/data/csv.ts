@@ -11,7 +11,8 @@ export interface CsvOptions {
 }
 
 const COLUMNS = 1 + IMAGE_PIXELS;
-const COLUMNS_TEXT = `${COLUMNS} columns (label + ${IMAGE_PIXELS} pixels)`;
+// COLUMNS spelled out: a plain literal, which bundlers drop from apps that never parse CSV.
+const COLUMNS_TEXT = '785 columns (label + 784 pixels)';
 const LF = 10;
 const CR = 13;
 const SPACE = 32;

@@ -19,23 +19,23 @@ export interface DataFile {
 }
 
 /** The canonical Fashion-MNIST files (Xiao, Rasul, Vollgraf 2017, MIT license). */
-export const FASHION_MNIST_FILES: Readonly<Record<FashionMNISTFileKey, Readonly<DataFile>>> = Object.freeze({
-  trainImages: Object.freeze({
+export const FASHION_MNIST_FILES: Readonly<Record<FashionMNISTFileKey, Readonly<DataFile>>> = /* @__PURE__ */ Object.freeze({
+  trainImages: /* @__PURE__ */ Object.freeze({
     name: 'train-images-idx3-ubyte.gz',
     sha256: 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888',
     size: 47040016,
   }),
-  trainLabels: Object.freeze({
+  trainLabels: /* @__PURE__ */ Object.freeze({
     name: 'train-labels-idx1-ubyte.gz',
     sha256: 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9',
     size: 60008,
   }),
-  testImages: Object.freeze({
+  testImages: /* @__PURE__ */ Object.freeze({
     name: 't10k-images-idx3-ubyte.gz',
     sha256: '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b',
     size: 7840016,
   }),
-  testLabels: Object.freeze({
+  testLabels: /* @__PURE__ */ Object.freeze({
     name: 't10k-labels-idx1-ubyte.gz',
     sha256: '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34',
     size: 10008,
@@ -43,7 +43,7 @@ export const FASHION_MNIST_FILES: Readonly<Record<FashionMNISTFileKey, Readonly<
 });
 
 /** Public copies of the files, tried in order. */
-export const FASHION_MNIST_MIRRORS: readonly string[] = Object.freeze([
+export const FASHION_MNIST_MIRRORS: readonly string[] = /* @__PURE__ */ Object.freeze([
   'https://storage.googleapis.com/tensorflow/tf-keras-datasets/',
   'https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/',
   // S3 website endpoints serve plain HTTP only, so this one comes last.

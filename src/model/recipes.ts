@@ -8,7 +8,7 @@ export type Recipe = Pick<
   'epochs' | 'batchSize' | 'learningRate' | 'optimizer' | 'weightDecay' | 'schedule' | 'labelSmoothing' | 'augment' | 'validationSplit'
 >;
 
-export const RECIPES: Readonly<Record<PresetName, Readonly<Recipe>>> = Object.freeze({
+export const RECIPES: Readonly<Record<PresetName, Readonly<Recipe>>> = /* @__PURE__ */ Object.freeze({
   // The notebooks' MLP: Adam 1e-3, batch 64, 10 epochs.
   mlp: { epochs: 10, batchSize: 64, learningRate: 1e-3 },
   // The Keras notebook's recipe: 50 epochs at batch 512, 20% of the training set held out.

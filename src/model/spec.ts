@@ -65,7 +65,7 @@ export type LayerSpec =
 
 /** Names of the built-in architectures (their layer lists are in presets.ts, loaded on use). */
 export type PresetName = 'mlp' | 'seed-cnn' | 'cnn' | 'default';
-export const PRESET_NAMES: readonly PresetName[] = Object.freeze(['mlp', 'seed-cnn', 'cnn', 'default']);
+export const PRESET_NAMES: readonly PresetName[] = /* @__PURE__ */ Object.freeze(['mlp', 'seed-cnn', 'cnn', 'default']);
 
 const MAX_UNITS = 1 << 16;
 

@@ -10,7 +10,7 @@ export { formatReport } from './train/metrics.ts';
 export type { EvaluationReport } from './train/metrics.ts';
 export type { TrainOptions, TrainProgress, TrainHistory, EpochSummary, AugmentOptions, EarlyStoppingOptions, CheckpointOptions } from './train/train.ts';
 export type { Schedule } from './train/schedule.ts';
-export type { LayerSpec, PresetName } from './model/spec.ts';
+export type { LayerSpec, PresetName, WeightInit } from './model/spec.ts';
 export { PRESET_NAMES } from './model/spec.ts';
 export { RECIPES } from './model/recipes.ts';
 export type { Recipe } from './model/recipes.ts';

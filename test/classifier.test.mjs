@@ -23,6 +23,29 @@ test('the same seed gives the same weights; another seed does not', async () => 
   assert.not.equal(a, c);
 });
 
+test("weight init: He-uniform by default, Glorot-uniform with init: 'glorot' (the seed-cnn preset, as Keras)", async () => {
+  const { decodeWeights } = await import('../dist/node/internal.js');
+  const layers = (init) => [
+    { type: 'conv', filters: 8, kernel: 3, padding: 'valid', ...(init ? { init } : {}) }, { type: 'relu' }, { type: 'maxpool' },
+    { type: 'dense', units: 16, ...(init ? { init } : {}) }, { type: 'dense', units: 10 },
+  ];
+  const weightsOf = async (model) => Object.fromEntries(decodeWeights(await (await createClassifier({ model, seed: 2, threads: 1 })).save()).tensors.map((t) => [t.name, t.data]));
+  const maxAbs = (a) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const he = await weightsOf(layers());
+  const glorot = await weightsOf(layers('glorot'));
+  // conv: fan-in 9, fan-out 9 x 8; dense: fan-in 13 x 13 x 8, fan-out 16.
+  const limits = { '0.weight': [Math.sqrt(6 / 9), Math.sqrt(6 / (9 + 72))], '3.weight': [Math.sqrt(6 / 1352), Math.sqrt(6 / (1352 + 16))] };
+  for (const [name, [heLimit, glorotLimit]] of Object.entries(limits)) {
+    assert.ok(maxAbs(he[name]) <= heLimit && maxAbs(he[name]) > 0.9 * heLimit, `${name}: He bound`);
+    assert.ok(maxAbs(glorot[name]) <= glorotLimit && maxAbs(glorot[name]) > 0.9 * glorotLimit, `${name}: Glorot bound`);
+  }
+  assert.ok(maxAbs(glorot['4.weight']) > 0.9 * Math.sqrt(6 / 16), 'a layer without init stays He');
+  const seedCnn = await weightsOf('seed-cnn');
+  assert.ok(maxAbs(seedCnn['0.weight']) <= Math.sqrt(6 / (9 + 288)), 'seed-cnn conv: Glorot');
+  await expectGarmentError(() => createClassifier({ model: [{ type: 'dense', units: 10, init: 'xavier' }] }), 'E_MODEL_SPEC');
+  await expectGarmentError(() => createClassifier({ model: [{ type: 'conv', filters: 2, kernel: 3, init: 1 }, { type: 'dense', units: 10 }] }), 'E_MODEL_SPEC');
+});
+
 test('training learns generated shapes, and is deterministic for a seed', async () => {
   const data = syntheticDataset(1200, { seed: 11 });
   const val = syntheticDataset(300, { seed: 12 });

@@ -10,8 +10,8 @@ export interface Shape {
   c: number;
 }
 
-/** How a tensor starts: He-uniform (weights), zeros or ones. */
-export type InitKind = 'he' | 'zeros' | 'ones';
+/** How a tensor starts: He-uniform or Glorot-uniform (weights), zeros or ones. */
+export type InitKind = 'he' | 'glorot' | 'zeros' | 'ones';
 
 export interface ParamInfo {
   /** `<layer index>.<role>`: weight, bias, gamma, beta, running_mean, running_var. */
@@ -21,8 +21,9 @@ export interface ParamInfo {
   /** Offset in floats within the flat parameter vector. */
   offset: number;
   init: InitKind;
-  /** He-uniform fan-in (init 'he'). */
+  /** Fan-in and fan-out of a weight (Keras's convention: a conv's fan-out is kernel area x filters). */
   fanIn: number;
+  fanOut: number;
 }
 
 export interface LayerInfo {
@@ -75,14 +76,15 @@ export function inferLayout(layers: LayerSpec[], input: Shape, classes: number):
         if (h < 1 || w < 1) throw new GarmentError('E_MODEL_SPEC', `${where}: a ${spec.kernel}x${spec.kernel} kernel does not fit a ${shape.h}x${shape.w} input`);
         info.output = { h, w, c: spec.filters };
         const fanIn = spec.kernel * spec.kernel * shape.c;
-        weights.push((info.weight = param(`${index}.weight`, [spec.kernel, spec.kernel, shape.c, spec.filters], 'he', fanIn)));
+        const fanOut = spec.kernel * spec.kernel * spec.filters;
+        weights.push((info.weight = param(`${index}.weight`, [spec.kernel, spec.kernel, shape.c, spec.filters], spec.init ?? 'he', fanIn, fanOut)));
         if (spec.bias !== false) free.push((info.bias = param(`${index}.bias`, [spec.filters], 'zeros')));
         break;
       }
       case 'dense': {
         const fanIn = size(shape);
         info.output = { h: 1, w: 1, c: spec.units };
-        weights.push((info.weight = param(`${index}.weight`, [fanIn, spec.units], 'he', fanIn)));
+        weights.push((info.weight = param(`${index}.weight`, [fanIn, spec.units], spec.init ?? 'he', fanIn, spec.units)));
         if (spec.bias !== false) free.push((info.bias = param(`${index}.bias`, [spec.units], 'zeros')));
         break;
       }
@@ -125,6 +127,6 @@ export function inferLayout(layers: LayerSpec[], input: Shape, classes: number):
   return { input, layers: infos, params: all, paramCount: offset, trainableCount, decayCount, classes };
 }
 
-function param(name: string, shape: number[], init: InitKind, fanIn = 0): ParamInfo {
-  return { name, shape, size: shape.reduce((a, b) => a * b, 1), offset: 0, init, fanIn };
+function param(name: string, shape: number[], init: InitKind, fanIn = 0, fanOut = 0): ParamInfo {
+  return { name, shape, size: shape.reduce((a, b) => a * b, 1), offset: 0, init, fanIn, fanOut };
 }

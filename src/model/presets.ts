@@ -20,16 +20,16 @@ const PRESETS: Record<PresetName, (classes: number) => LayerSpec[]> = {
     { type: 'relu' },
     { type: 'dense', units: classes },
   ],
-  // The Keras notebook's small CNN.
+  // The Keras notebook's small CNN, initialised as Keras does (Glorot-uniform).
   'seed-cnn': (classes) => [
-    { type: 'conv', filters: 32, kernel: 3, padding: 'valid' },
+    { type: 'conv', filters: 32, kernel: 3, padding: 'valid', init: 'glorot' },
     { type: 'relu' },
     { type: 'maxpool' },
     { type: 'flatten' },
-    { type: 'dense', units: 32 },
+    { type: 'dense', units: 32, init: 'glorot' },
     { type: 'relu' },
     { type: 'dropout', rate: 0.3 },
-    { type: 'dense', units: classes },
+    { type: 'dense', units: classes, init: 'glorot' },
   ],
   // Two convolution blocks.
   cnn: (classes) => [

@@ -2,7 +2,9 @@
 // from an untrusted source, and holds the presets.
 import { GarmentError, show } from '../errors.ts';
 
-/** A 2-D convolution, stride 1, square kernel, weights initialised He-uniform. */
+/** How a conv or dense layer's weights start: He-uniform (default) or Glorot-uniform (Keras's default). */
+export type WeightInit = 'he' | 'glorot';
+/** A 2-D convolution, stride 1, square kernel. */
 export interface ConvLayer {
   type: 'conv';
   filters: number;
@@ -11,6 +13,8 @@ export interface ConvLayer {
   padding?: 'same' | 'valid';
   /** Whether the layer adds a bias. Default true; set false before batch norm, whose shift replaces it. */
   bias?: boolean;
+  /** Initial weights. Default 'he'. */
+  init?: WeightInit;
 }
 /** A fully connected layer; flattens its input (NHWC order) first. */
 export interface DenseLayer {
@@ -18,6 +22,8 @@ export interface DenseLayer {
   units: number;
   /** Whether the layer adds a bias. Default true. */
   bias?: boolean;
+  /** Initial weights. Default 'he'. */
+  init?: WeightInit;
 }
 export interface ReluLayer {
   type: 'relu';
@@ -73,6 +79,12 @@ function isInt(v: unknown, lo: number, hi: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
 }
 
+function initOption(init: unknown, where: string): { init?: 'glorot' } {
+  if (init === undefined || init === 'he') return {};
+  if (init === 'glorot') return { init };
+  throw new GarmentError('E_MODEL_SPEC', `${where}: init must be 'he' or 'glorot', got ${show(init)}`);
+}
+
 function biasOption(bias: unknown, where: string): { bias?: false } {
   if (bias === undefined || bias === true) return {};
   if (bias === false) return { bias: false };
@@ -96,11 +108,11 @@ export function validateLayers(layers: unknown): LayerSpec[] {
         const padding = l.padding ?? 'same';
         if (padding !== 'same' && padding !== 'valid') throw new GarmentError('E_MODEL_SPEC', `${where}: conv padding must be 'same' or 'valid', got ${show(l.padding)}`);
         if (padding === 'same' && l.kernel % 2 === 0) throw new GarmentError('E_MODEL_SPEC', `${where}: 'same' padding needs an odd kernel, got ${l.kernel}`);
-        return { type: 'conv', filters: l.filters, kernel: l.kernel, padding, ...biasOption(l.bias, where) };
+        return { type: 'conv', filters: l.filters, kernel: l.kernel, padding, ...biasOption(l.bias, where), ...initOption(l.init, where) };
       }
       case 'dense':
         if (!isInt(l.units, 1, MAX_UNITS)) throw new GarmentError('E_MODEL_SPEC', `${where}: dense units must be an integer in 1..${MAX_UNITS}, got ${show(l.units)}`);
-        return { type: 'dense', units: l.units, ...biasOption(l.bias, where) };
+        return { type: 'dense', units: l.units, ...biasOption(l.bias, where), ...initOption(l.init, where) };
       case 'relu':
         return { type: 'relu' };
       case 'maxpool':

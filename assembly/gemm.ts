@@ -63,8 +63,19 @@ export function gemmRun(
     const bk = b + (<usize>(k0 * ldb) << 2);
     const M4 = M & ~3;
     let j = 0;
-    for (; j + 8 <= N; j += 8) {
-      for (let i = 0; i < M4; i += 4) tile4x8(ak, sai, sak, bk, ldb, c, ldc, i, j, kc, fromC, blockBias, blockRelu);
+    if (sai == 1) {
+      // A transposed (weight gradients X^T * dY): A's rows are far apart (sak), so each 4-row
+      // panel is walked for every column tile while it is in L1, not fetched again per tile
+      // (59% -> 67% of peak on the cnn dense layer's weight gradient).
+      const N8 = N & ~7;
+      for (let i = 0; i < M4; i += 4) {
+        for (let jj = 0; jj < N8; jj += 8) tile4x8(ak, 1, sak, bk, ldb, c, ldc, i, jj, kc, fromC, blockBias, blockRelu);
+      }
+      j = N8;
+    } else {
+      for (; j + 8 <= N; j += 8) {
+        for (let i = 0; i < M4; i += 4) tile4x8(ak, sai, sak, bk, ldb, c, ldc, i, j, kc, fromC, blockBias, blockRelu);
+      }
     }
     // Rows left over (all of them at batch 1): 32 columns at a time, so eight independent sums
     // keep the multiply-add pipes busy. Each element is still summed in k order, so a row gives

@@ -5,8 +5,11 @@
 //
 //   npm run bench:accuracy                  # every preset
 //   npm run bench:accuracy -- --only default --epochs 15 --threads 2 --out model.gz --dtype int8
+// (--out also keeps the f32 weights beside it, as model.f32.gz.)
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { hasRelaxedSimd } from './lib/simd-peak.mjs';
 import { createClassifier, loadFashionMNIST, RECIPES, PRESET_NAMES, formatReport } from 'garment-wasm';
 import { findDataDir } from '../scripts/data-dir.mjs';
 
@@ -22,6 +25,11 @@ const { values: a } = parseArgs({
     report: { type: 'boolean', default: false },
   },
 });
+// precision 'fast' needs relaxed SIMD, which Node 20 validates only behind a flag: run again with it.
+if (a.precision === 'fast' && !hasRelaxedSimd() && !process.execArgv.includes('--experimental-wasm-relaxed-simd')) {
+  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 const dir = findDataDir();
 if (!dir) throw new Error('Fashion-MNIST not found: set GARMENT_DATA');
 const data = await loadFashionMNIST({ dir });
@@ -48,6 +56,8 @@ for (const model of presets) {
     const q = dtype === 'f32' ? clf : await createClassifier({ weights: bytes, threads });
     row[dtype] = { bytes: bytes.length, accuracy: (await q.evaluate(data.test)).accuracy };
     if (a.out && dtype === a.dtype) writeFileSync(a.out, bytes);
+    // The full-precision weights too, beside it: quantising again later needs them.
+    if (a.out && dtype === 'f32' && a.dtype !== 'f32') writeFileSync(a.out.replace(/(\.gz)?$/, '.f32.gz'), bytes);
   }
   if (a.report) console.log(formatReport(report));
   console.log(JSON.stringify(row));

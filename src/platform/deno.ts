@@ -31,9 +31,13 @@ async function readFile(path: string): Promise<Uint8Array> {
     // A file: URL (e.g. `createClassifier({ wasm: new URL(import.meta.resolve(...)) })`) is a path too.
     return await deno.readFile(path.startsWith('file:') ? new URL(path) : path);
   } catch (e) {
-    if (e instanceof deno.errors.NotFound) throw new GarmentError('E_DATA_NOT_FOUND', `file not found: ${path}`, { cause: e });
-    throw e;
+    throw missing(e, path);
   }
+}
+
+/** A missing file as E_DATA_NOT_FOUND; any other error as it is. */
+function missing(e: unknown, path: string): unknown {
+  return e instanceof deno.errors.NotFound ? new GarmentError('E_DATA_NOT_FOUND', `file not found: ${path}`, { cause: e }) : e;
 }
 
 /** Reads a variable only where permission is already granted: never a prompt, never a throw. */
@@ -67,8 +71,7 @@ export const platform: Platform = {
     try {
       bytes = deno.readFileSync(url);
     } catch (e) {
-      if (e instanceof deno.errors.NotFound) throw new GarmentError('E_DATA_NOT_FOUND', `file not found: ${url.href}`, { cause: e });
-      throw e;
+      throw missing(e, url.href);
     }
     return new WebAssembly.Module(bytes as BufferSource);
   },

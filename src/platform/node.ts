@@ -20,11 +20,13 @@ async function readFile(path: string): Promise<Uint8Array> {
     const buf = await fsReadFile(path.startsWith('file:') ? fileURLToPath(path) : path);
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT') {
-      throw new GarmentError('E_DATA_NOT_FOUND', `file not found: ${path}`, { cause: e });
-    }
-    throw e;
+    throw missing(e, path);
   }
+}
+
+/** A missing file as E_DATA_NOT_FOUND; any other error as it is. */
+function missing(e: unknown, path: string): unknown {
+  return (e as { code?: string }).code === 'ENOENT' ? new GarmentError('E_DATA_NOT_FOUND', `file not found: ${path}`, { cause: e }) : e;
 }
 
 let tmpCounter = 0;
@@ -44,8 +46,7 @@ export const platform: Platform = {
     try {
       bytes = readFileSync(path);
     } catch (e) {
-      if ((e as { code?: string }).code === 'ENOENT') throw new GarmentError('E_DATA_NOT_FOUND', `file not found: ${path}`, { cause: e });
-      throw e;
+      throw missing(e, path);
     }
     return new WebAssembly.Module(bytes as BufferSource);
   },

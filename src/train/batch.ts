@@ -63,7 +63,7 @@ export async function trainBatch(net: Network, batch: BatchRef, step: StepSettin
     return collect(net, [ws], [[0, batch.n]], batch, paramsFinite(net));
   }
   const slices = P.splitBatch(batch.n, pooled.pool.size);
-  const ranges = P.splitRange(net.layout.trainableCount, pooled.pool.size);
+  const ranges = P.splitRange(trainableCount, pooled.pool.size);
   const c = net.ctrl();
   const f = new Float32Array(c.buffer, c.byteOffset, c.length);
   slices.forEach(([start, n], i) => {

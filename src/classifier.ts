@@ -57,6 +57,11 @@ export interface Prediction {
 export interface SaveOptions {
   /** Storage precision: 'f32' (exact, default), 'f16' or 'int8' (per-channel). */
   dtype?: 'f32' | 'f16' | 'int8';
+  /**
+   * Per-tensor exceptions to `dtype`, by tensor name (`'0.weight'`: the weights of layer 0), for
+   * mixed precision: `{ dtype: 'int8', dtypes: { '0.weight': 'f16' } }`.
+   */
+  dtypes?: Readonly<Record<string, 'f32' | 'f16' | 'int8'>>;
 }
 
 /** The network behind each classifier, for the project's own tests (exported by src/internal.ts only). */
@@ -150,7 +155,7 @@ export class Classifier {
         metadata: this.#metadata,
       };
       const { encodeWeights } = await import('./io/weights-encode.ts');
-      return encodeWeights(file, { dtype });
+      return encodeWeights(file, { dtype, dtypes: options?.dtypes });
     });
   }
 

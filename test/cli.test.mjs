@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
+import { gunzipSync } from 'fflate';
 import { createHash } from 'node:crypto';
 import { createClassifier, FASHION_MNIST_LABELS } from 'garment-wasm';
 import { decodeWeights } from '../dist/node/internal.js';
@@ -134,6 +135,39 @@ test('failures: one clear line, exit 1', async () => {
   oneLineError(await cli(['train', '--model', 'bad-model.json']), 1, /expected a layer list/);
   writeFileSync(at('bad-layers.json'), '[{ "type": "conv", "filters": -1, "kernel": 3 }]');
   oneLineError(await cli(['train', '--model', 'bad-layers.json']), 1, /\[E_MODEL_SPEC\]$/);
+});
+
+test('export: the bundled model as ONNX and as a mixed int8/f16 weight file; a bad tensor name writes nothing', async () => {
+  const r = await cli(['export', '--onnx', 'bundled.onnx', '--weights', 'mixed.gz', '--dtype', 'int8', '--tensor-dtype', '0.weight=f16']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /-> bundled\.onnx \(\d+ bytes, ONNX opset 13\)\n/);
+  assert.match(r.stdout, /-> mixed\.gz \(\d+ bytes, int8, 0\.weight f16\)\n$/);
+  const onnx = readFileSync(at('bundled.onnx'));
+  assert.is(onnx[0], 0x08, 'an ONNX ModelProto starts with ir_version');
+  // The header says how each tensor is stored: the override in f16, the other weights int8.
+  const payload = gunzipSync(readFileSync(at('mixed.gz')));
+  const headerLength = new DataView(payload.buffer, payload.byteOffset).getUint32(12, true);
+  const header = JSON.parse(new TextDecoder().decode(payload.subarray(16, 16 + headerLength)));
+  const dtypeOf = Object.fromEntries(header.tensors.map((t) => [t.name, t.dtype]));
+  assert.is(dtypeOf['0.weight'], 'f16');
+  const weightDtypes = header.tensors.filter((t) => t.name.endsWith('.weight') && t.name !== '0.weight').map((t) => t.dtype);
+  assert.ok(weightDtypes.length >= 2 && weightDtypes.every((d) => d === 'int8'), weightDtypes.join());
+  assert.ok(decodeWeights(readFileSync(at('mixed.gz'))).tensors.length === header.tensors.length);
+  const mixed = await createClassifier({ weights: readFileSync(at('mixed.gz')), threads: 1 });
+  const bundled = await createClassifier({ threads: 1 });
+  const set = syntheticDataset(64, { seed: 5 });
+  const a = await mixed.predict(set.images);
+  const b = await bundled.predict(set.images);
+  const agree = a.filter((p, i) => p.label === b[i].label).length;
+  assert.ok(agree >= 60, `mixed and bundled agree on ${agree}/64`);
+  mixed.dispose();
+  bundled.dispose();
+
+  oneLineError(await cli(['export', '--weights', 'never.gz', '--dtype', 'int8', '--tensor-dtype', 'conv9.weight=f16']), 1, /no tensor named "conv9\.weight"/);
+  oneLineError(await cli(['export', '--weights', 'never.gz', '--tensor-dtype', '0.weight=f64']), 2, /--tensor-dtype/);
+  oneLineError(await cli(['export', '--onnx', 'never.onnx', '--dtype', 'int8']), 2, /go with --weights/);
+  oneLineError(await cli(['export']), 2, /--onnx FILE or --weights FILE/);
+  assert.not.ok(existsSync(at('never.gz')));
 });
 
 test('predict: every PNG flavour of the same image gives the library\'s answer for it', async () => {

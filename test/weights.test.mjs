@@ -204,6 +204,33 @@ test('int8 round trip: error <= scale/2 per element and channel, biases exact', 
   assert.ok(bytes.length < encodeWeights(file).length);
 });
 
+test('mixed precision: per-tensor dtypes override the default, each stored and read as its own', () => {
+  const file = sample();
+  const bytes = encodeWeights(file, { dtype: 'int8', dtypes: { 'conv1.weight': 'f16', 'dense.bias': 'int8' } });
+  const { header } = split(gunzipSync(bytes));
+  assert.equal(header.tensors.map((t) => t.dtype), ['f16', 'f32', 'int8', 'int8']);
+  const back = decodeWeights(bytes);
+  const f16 = file.tensors[0].data.map((v) => fromFloat16Bits(toFloat16Bits(v)));
+  assert.equal(bitsOf(back.tensors[0].data), bitsOf(f16));
+  assert.equal(bitsOf(back.tensors[1].data), bitsOf(file.tensors[1].data));
+  for (const i of [2, 3]) {
+    const { values, scales } = quantizeInt8(file.tensors[i].data, file.tensors[i].shape);
+    assert.equal(bitsOf(back.tensors[i].data), bitsOf(dequantizeInt8(values, scales, file.tensors[i].shape)));
+  }
+  // Size sits between all-int8 and all-f16, and f32 overrides in an f16 file are exact.
+  assert.ok(bytes.length > encodeWeights(file, { dtype: 'int8' }).length);
+  const keep = decodeWeights(encodeWeights(file, { dtype: 'f16', dtypes: { 'dense.weight': 'f32' } }));
+  assert.equal(bitsOf(keep.tensors[2].data), bitsOf(file.tensors[2].data));
+  assert.not.equal(bitsOf(keep.tensors[0].data), bitsOf(file.tensors[0].data));
+});
+
+test('mixed precision: unknown tensor names and bad dtypes -> E_OPTION naming them', () => {
+  expectCode(() => encodeWeights(sample(), { dtype: 'int8', dtypes: { 'conv9.weight': 'f16' } }), 'E_OPTION',
+    /no tensor named "conv9\.weight".*"conv1\.weight"/);
+  expectCode(() => encodeWeights(sample(), { dtypes: { 'conv1.weight': 'f64' } }), 'E_OPTION', /dtypes\["conv1\.weight"\]/);
+  expectCode(() => encodeWeights(sample(), { dtypes: ['f16'] }), 'E_OPTION', /dtypes: expected an object/);
+});
+
 test('decodes from a Buffer and from a view at an odd offset', () => {
   const bytes = encodeWeights(sample());
   const shifted = new Uint8Array(bytes.length + 3);

@@ -30,6 +30,12 @@ export interface EncodeWeightsOptions {
    * f32: one scale per value would cost more than it saves.
    */
   dtype?: WeightDtype;
+  /**
+   * Per-tensor exceptions to `dtype`, by tensor name: for example `{ '0.weight': 'f16' }` keeps
+   * the first layer's weights in f16 while the rest are int8. Every name must be a tensor of
+   * the file. An int8 override applies even to rank-1 tensors (one scale per value).
+   */
+  dtypes?: Readonly<Record<string, WeightDtype>>;
 }
 
 function bad(message: string): never {
@@ -68,6 +74,17 @@ function encode(file: WeightFile, options: EncodeWeightsOptions | undefined): Ui
   if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') {
     bad(`dtype: expected 'f32', 'f16' or 'int8', found ${show(dtype)}`);
   }
+  const dtypes = options?.dtypes;
+  if (dtypes !== undefined && !isRecord(dtypes)) {
+    bad(`dtypes: expected an object of tensor name -> 'f32' | 'f16' | 'int8', found ${show(dtypes)}`);
+  }
+  const overrides = new Map<string, WeightDtype>();
+  for (const [name, d] of Object.entries(dtypes ?? {})) {
+    if (d !== 'f32' && d !== 'f16' && d !== 'int8') {
+      bad(`dtypes[${show(name)}]: expected 'f32', 'f16' or 'int8', found ${show(d)}`);
+    }
+    overrides.set(name, d);
+  }
   const labels = checkLabels(file.labels, 'E_OPTION');
   const input = checkInput(file.input, 'E_OPTION');
   if (file.model === undefined || JSON.stringify(file.model) === undefined) {
@@ -95,7 +112,7 @@ function encode(file: WeightFile, options: EncodeWeightsOptions | undefined): Ui
     for (let j = 0; j < data.length; j++) {
       if (!Number.isFinite(data[j])) bad(`${where}: value ${j} is ${data[j]}, expected a finite number`);
     }
-    const stored: WeightDtype = dtype === 'int8' && shape.length < 2 ? 'f32' : dtype;
+    const stored: WeightDtype = overrides.get(name) ?? (dtype === 'int8' && shape.length < 2 ? 'f32' : dtype);
     const p = planTensor(name, shape, data, stored, where);
     p.entry.offset = align16(end);
     end = p.entry.offset + p.entry.length;
@@ -105,6 +122,14 @@ function encode(file: WeightFile, options: EncodeWeightsOptions | undefined): Ui
     }
     planned.push(p);
   });
+
+  for (const name of overrides.keys()) {
+    if (!seen.has(name)) {
+      const names = file.tensors.slice(0, 12).map((t) => show(t.name)).join(', ');
+      const more = file.tensors.length > 12 ? ', ...' : '';
+      bad(`dtypes: there is no tensor named ${show(name)}; the tensors are ${names}${more}`);
+    }
+  }
 
   // Key order is fixed by these literals; `metadata` is left out when absent (stringify drops undefined).
   const header = {

@@ -81,6 +81,39 @@ for (const variant of variants) {
     assert.ok(ties > 1000, `the integer inputs produce ties (${ties})`);
   });
 
+  pool.test('special values in every window position: NaN wins, +0 beats -0, infinities order (vector and scalar paths)', (h) => {
+    // The vector path takes a one-instruction max and falls back to the exact pass when a window
+    // holds a NaN or its maximum is a zero of mixed signs; each special value is tried in each of
+    // the four window positions, alone in an image of ordinary values, so a fallback that misses
+    // one position shows up. -0 alone and all-(-0) windows must stay -0.
+    const specials = [NaN, -0, 0, Infinity, -Infinity];
+    for (const C of [4, 8, 5]) {
+      for (const v of specials) {
+        for (const pos of [0, 1, 2, 3]) {
+          for (const fill of [-1, 0, -0, 2]) {
+            const N = 1, H = 4, W = 4, len = H * W * C;
+            const X = new Float32Array(len).fill(fill);
+            X[1] = 0.5; // an ordinary value elsewhere in the image
+            const [dh, dw] = [[0, 0], [0, 1], [1, 0], [1, 1]][pos];
+            const c = C - 1;
+            X[((2 + dh) * W + 2 + dw) * C + c] = v;
+            const ref = poolRef(X, N, H, W, C);
+            const pX = h.f32(X), pY = h.f32(ref.Y.length);
+            h.k.maxpool2d_forward(pX, pY, N, H, W, C);
+            const got = h.read(pY, ref.Y.length);
+            const str = (x) => (Object.is(x, -0) ? '-0' : String(x));
+            const label = `C${C} ${str(v)} at window position ${pos} among ${str(fill)}`;
+            for (let i = 0; i < got.length; i++) {
+              if (Number.isNaN(ref.Y[i])) assert.ok(Number.isNaN(got[i]), `${label}: output ${i} is ${got[i]}, expected NaN`);
+              else assert.ok(Object.is(got[i], ref.Y[i]), `${label}: output ${i} is ${str(got[i])}, expected ${str(ref.Y[i])}`);
+            }
+            h.reset();
+          }
+        }
+      }
+    }
+  });
+
   pool.test('known answer: odd edges are dropped and get zero gradient', (h) => {
     // One 3x3 single-channel image: the one window is the top-left 2x2.
     const pX = h.f32([1, 5, 9, 5, 2, 9, 9, 9, 9]), pY = h.f32(1), pDY = h.f32([7]), pDX = h.f32(9);

@@ -21,8 +21,9 @@ export function inflateCappedSync(bytes: Uint8Array, maxBytes: number, code: Gar
     throw new GarmentError('E_OPTION', `${what}: gzipped data cannot be decompressed synchronously in this runtime; decompress it first (DecompressionStream) or use loadFashionMNIST`);
   }
   try {
-    return platform.gunzipSync(bytes, maxBytes);
+    return platform.gunzipSync(bytes, maxBytes, code, what);
   } catch (e) {
+    if (e instanceof GarmentError) throw e; // already in the caller's terms
     throw failed(e, code, what, maxBytes);
   }
 }

@@ -103,8 +103,8 @@ export const platform: Platform = {
   },
   env,
   // Async gunzip is the runtime's DecompressionStream (src/io/inflate.ts); the synchronous one
-  // (parseIdx on gzipped bytes) is fflate.
-  gunzipSync: (bytes, maxBytes) => gunzipCapped(bytes, maxBytes, 'E_IO', 'gzip data'),
+  // (parseIdx on gzipped bytes) is fflate, which reports in the caller's terms.
+  gunzipSync: gunzipCapped,
   workers: typeof Worker === 'function',
   cores: () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1,
   createWorker: createWebWorker,

@@ -1,3 +1,5 @@
+import type { GarmentErrorCode } from '../errors.ts';
+
 /**
  * What the core needs from its host. Each runtime has one small leaf that implements it,
  * chosen at build time through the package's `#platform` import condition, so the core
@@ -25,8 +27,12 @@ export interface Platform {
    * load than web streams); absent where DecompressionStream or fflate should be used.
    */
   gunzip?(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array>;
-  /** The same, synchronous (Node's zlib); absent in browsers and edge runtimes. */
-  gunzipSync?(bytes: Uint8Array, maxBytes: number): Uint8Array;
+  /**
+   * The same, synchronous (Node's zlib; fflate in Deno); absent in browsers and edge runtimes.
+   * A leaf that raises GarmentErrors itself uses the caller's `code` and `what`; plain errors
+   * are wrapped by the caller.
+   */
+  gunzipSync?(bytes: Uint8Array, maxBytes: number, code: GarmentErrorCode, what: string): Uint8Array;
   /** Whether this runtime has workers at all (edge runtimes have none): threads are not tried without. */
   readonly workers: boolean;
   /**

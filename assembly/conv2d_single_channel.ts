@@ -143,8 +143,8 @@ export function singleChannelFilterGrad(
 
 /**
  * Output rows per band in filterGrad3: 2 rows of 28 pixels x 32 filters is 7 KB of dy, which stays
- * in L1 while every filter block and kernel row walks it (1 row: 1.05x, 2: 1.07x, 4: 1.05x,
- * 8: 1.03x against whole images, measured side by side).
+ * in L1 while every filter block and kernel row walks it. 2 measured fastest of 1, 2, 4 and 8, by a
+ * few percent over whole images (`bench/compare-builds.mjs`; the machine's noise is of that size).
  */
 const BAND_ROWS: i32 = 2;
 

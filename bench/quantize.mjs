@@ -11,11 +11,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createClassifier, loadFashionMNIST } from 'garment-wasm';
 import { findDataDir } from '../scripts/data-dir.mjs';
+import { importInternal } from './lib/dist.mjs';
 
 const { values: a, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    budget: { type: 'string', default: '204800' },
+    budget: { type: 'string', default: '200000' },
     images: { type: 'string', default: '20000' },
     out: { type: 'string' },
     threads: { type: 'string', default: 'auto' },
@@ -36,12 +37,10 @@ for (let i = 0; i < n; i++) images.set(data.train.images.subarray(i * step * 784
 
 const f32 = await createClassifier({ weights: readFileSync(positionals[0]), threads });
 const reference = (await f32.predict(images)).map((p) => p.label);
-const weightNames = await tensorList(f32);
-
-async function tensorList(clf) {
-  const { decodeWeights } = await import('../dist/node/internal.js');
-  return decodeWeights(await clf.save()).tensors.filter((t) => t.shape.length >= 2).map((t) => ({ name: t.name, size: t.data.length }));
-}
+// The candidates: every weight tensor (rank >= 2; biases and norms stay f32 in an int8 file).
+const { decodeWeights } = await importInternal();
+const weightNames = decodeWeights(await f32.save()).tensors
+  .filter((t) => t.shape.length >= 2).map((t) => ({ name: t.name, size: t.data.length }));
 
 async function score(dtypes) {
   const bytes = await f32.save({ dtype: 'int8', dtypes });

@@ -81,4 +81,15 @@ export function threads(p: Parsed): number | 'auto' {
   return int(p, 'threads', 1, 1, 64);
 }
 
+/** A weight file's storage precision. */
+export type Dtype = 'f32' | 'f16' | 'int8';
+export const isDtype = (d: string): d is Dtype => d === 'f32' || d === 'f16' || d === 'int8';
+
+/** `--dtype f32|f16|int8` (default f32). */
+export function dtype(p: Parsed): Dtype {
+  const d = str(p, 'dtype') ?? 'f32';
+  if (!isDtype(d)) throw new UsageError(`--dtype must be f32, f16 or int8, got '${d}'`);
+  return d;
+}
+
 export const THREADS_OPTION = { threads: { type: 'string' } } as const satisfies Record<string, OptionSpec>;

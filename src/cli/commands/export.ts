@@ -1,7 +1,6 @@
 // garment-wasm export: a weight file (or the bundled model) as ONNX, for onnxruntime and friends,
 // or again as a weight file in another precision (int8, f16, or a per-tensor mix).
-import { weightsToONNX } from '../../onnx/index.ts';
-import { flag, parse, str, UsageError } from '../args.ts';
+import { type Dtype, dtype as dtypeOption, flag, isDtype, parse, str, UsageError } from '../args.ts';
 import { line, writeAtomic, type Io } from '../io.ts';
 import { loadWeights } from '../model.ts';
 
@@ -22,9 +21,6 @@ sensitive layers kept in f16 (tensor names: '0.weight' is the weights of layer 0
 `;
 
 const OPTIONS = { onnx: { type: 'string' }, weights: { type: 'string' }, dtype: { type: 'string' }, 'tensor-dtype': { type: 'string' } } as const;
-
-type Dtype = 'f32' | 'f16' | 'int8';
-const isDtype = (d: string): d is Dtype => d === 'f32' || d === 'f16' || d === 'int8';
 
 function tensorDtypes(list: string | undefined): Record<string, Dtype> | undefined {
   if (list === undefined) return undefined;
@@ -49,15 +45,14 @@ export async function run(args: string[], io: Io): Promise<number> {
   const onnx = str(p, 'onnx');
   const weights = str(p, 'weights');
   if (!onnx && !weights) throw new UsageError('export: --onnx FILE or --weights FILE is required');
-  const dtype = str(p, 'dtype') ?? 'f32';
-  if (!isDtype(dtype)) throw new UsageError(`--dtype must be f32, f16 or int8, got '${dtype}'`);
+  const dtype = dtypeOption(p);
   if (!weights && (str(p, 'dtype') || str(p, 'tensor-dtype'))) throw new UsageError('export: --dtype and --tensor-dtype go with --weights FILE');
   const dtypes = tensorDtypes(str(p, 'tensor-dtype'));
   const { clf, name } = await loadWeights(p.positionals[0], 1, io);
   try {
     // Both outputs are built before either is written, so a bad --tensor-dtype leaves no file.
     const saved = weights ? await clf.save({ dtype, dtypes }) : undefined;
-    const model = onnx ? weightsToONNX(await clf.save()) : undefined;
+    const model = onnx ? await clf.toONNX() : undefined;
     if (onnx && model) {
       writeAtomic(onnx, model);
       line(io.stdout, `${name} -> ${onnx} (${model.length} bytes, ONNX opset 13)`);

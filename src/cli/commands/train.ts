@@ -7,7 +7,7 @@ import {
   PRESET_NAMES, RECIPES, createClassifier, type Classifier, type EpochSummary, type PresetName, type Recipe, type TrainOptions,
   type TrainProgress,
 } from '../../index.ts';
-import { CliError, UsageError, flag, int, num, parse, str, threads, THREADS_OPTION } from '../args.ts';
+import { CliError, UsageError, dtype as dtypeOption, flag, int, num, parse, str, threads, THREADS_OPTION } from '../args.ts';
 import { limit, loadData } from '../data.ts';
 import { line, readBytes, writeAtomic, type Io } from '../io.ts';
 import { modelSpec } from '../model.ts';
@@ -141,8 +141,7 @@ export async function run(args: string[], io: Io, argv: string[] = ['train', ...
   const seed = int(p, 'seed', 1, 0, 2 ** 31 - 1);
   const maxImages = int(p, 'limit', undefined, 1, 1e9);
   const everySteps = int(p, 'checkpoint-steps', undefined, 1, 1e9);
-  const dtype = str(p, 'dtype') ?? 'f32';
-  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') throw new UsageError(`--dtype must be f32, f16 or int8, got '${dtype}'`);
+  const dtype = dtypeOption(p);
   if (flag(p, 'progress') && flag(p, 'no-progress')) throw new UsageError('pass --progress or --no-progress, not both');
   if (str(p, 'weights') !== undefined && str(p, 'model') !== undefined) {
     throw new UsageError('pass --model (a fresh network) or --weights (a saved one), not both');

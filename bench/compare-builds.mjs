@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Two wasm binaries side by side on the kernels that recent work changed: the first layer's
+// convolution (forward at batch 1 and 64, weight gradient at batch 64) and 2x2 max pooling.
+// Rounds alternate between the binaries so machine drift cancels; each row prints the median time
+// per call of each binary, its ratio to the first, and whether every output has the same bits
+// (binaries of the same precision must agree exactly).
+//
+//   git stash; npm run build; cp dist/node/garment-simd.wasm /tmp/old.wasm; git stash pop; npm run build
+//   node bench/compare-builds.mjs /tmp/old.wasm dist/node/garment-simd.wasm
+import { readFileSync } from 'node:fs';
+import { importInternal } from './lib/dist.mjs';
+import { median } from './lib/stats.mjs';
+
+const { loadModule, Engine, CONV_DESC, writeDesc } = await importInternal();
+const files = process.argv.slice(2);
+if (files.length < 2) throw new Error('usage: node bench/compare-builds.mjs A.wasm B.wasm [...]');
+const engines = await Promise.all(files.map(async (f) => Engine.create(await loadModule(readFileSync(f)), 64 << 20)));
+
+/** Fills [from, to) bytes of every engine's memory with the same values; `relu` keeps them >= 0. */
+function fill(from, to, relu = false) {
+  for (const e of engines) {
+    const f32 = e.f32;
+    for (let i = from >> 2; i < to >> 2; i++) {
+      const v = ((i * 7919) % 1000) / 1000 - 0.5;
+      f32[i] = relu ? Math.max(0, v) : v;
+    }
+  }
+}
+
+/** A first-layer conv (28x28x1 -> 32, 3x3) laid out in every engine; returns its descriptor and output. */
+function conv(N, pad, backward) {
+  const H = 28, W = 28, F = 32, K = 3, Ho = H + 2 * pad - 2, Wo = Ho;
+  let top = 1 << 20;
+  const alloc = (b) => { const p = top; top += Math.ceil(b / 64) * 64; return p; };
+  const x = alloc(N * H * W * 4), w = alloc(9 * F * 4), b = alloc(F * 4), y = alloc(N * Ho * Wo * F * 4);
+  const dy = alloc(N * Ho * Wo * F * 4), dw = alloc(9 * F * 4), db = alloc(F * 4), scratch = alloc(1 << 18), d = alloc(128);
+  fill(1 << 20, top);
+  for (const e of engines) {
+    writeDesc(e.raw, d, CONV_DESC, {
+      N, H, W, C: 1, F, K, PAD: pad, HO: Ho, WO: Wo, X: x, WGT: w, BIAS: b, Y: y, DY: dy, DX: 0, DW: dw, DB: db,
+      SCRATCH: scratch, SCRATCH_BYTES: 1 << 18, FLAGS: backward ? 0 : 1,
+    });
+  }
+  const kernel = backward ? 'conv2d_backward_filter' : 'conv2d_forward';
+  return { run: (e) => e.k[kernel](d), out: backward ? dw : y, len: backward ? 9 * F : N * Ho * Wo * F };
+}
+
+function pool(N, H, C) {
+  const x = 1 << 20, y = x + N * H * H * C * 4 + 64;
+  fill(x, y, true); // after a ReLU, as in the networks
+  return { run: (e) => e.k.maxpool2d_forward(x, y, N, H, H, C), out: y, len: N * (H >> 1) * (H >> 1) * C };
+}
+
+const rows = [
+  ['conv1 forward, batch 1, valid', () => conv(1, 0, false), 2000],
+  ['conv1 forward, batch 64, same', () => conv(64, 1, false), 20],
+  ['conv1 weight gradient, batch 64, same', () => conv(64, 1, true), 10],
+  ['maxpool 26x26x32, batch 1', () => pool(1, 26, 32), 5000],
+  ['maxpool 28x28x32, batch 64', () => pool(64, 28, 32), 50],
+  ['maxpool 14x14x64, batch 64', () => pool(64, 14, 64), 50],
+];
+console.log(`| kernel | ${files.map((f) => `${f} (us)`).join(' | ')} | ratio | same bits |`);
+console.log(`| --- |${files.map(() => ' ---: |').join('')} ---: | --- |`);
+for (const [name, make, reps] of rows) {
+  const k = make();
+  const outs = engines.map((e) => {
+    k.run(e);
+    return new Uint32Array(e.memory.buffer, k.out, k.len).slice();
+  });
+  const same = outs.every((o) => o.every((v, i) => v === outs[0][i]));
+  const times = engines.map(() => []);
+  for (let r = 0; r < 9; r++) {
+    engines.forEach((e, i) => {
+      const t = performance.now();
+      for (let j = 0; j < reps; j++) k.run(e);
+      times[i].push(((performance.now() - t) / reps) * 1000);
+    });
+  }
+  const med = times.map((t) => median(t));
+  const ratio = med.slice(1).map((m) => `${(med[0] / m).toFixed(2)}x`).join(', ');
+  console.log(`| ${name} | ${med.map((m) => m.toFixed(1)).join(' | ')} | ${ratio} | ${same ? 'yes' : 'NO'} |`);
+}

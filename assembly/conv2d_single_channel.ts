@@ -4,7 +4,7 @@
 // gradient keeps 8 filters' sums in registers while it walks the pixels. Every output sums its
 // taps in (kh, kw) order, bias last; every weight gradient sums pixels in (n, oh, ow) order.
 // Used when C == 1 and F is a multiple of 4 (see conv2d_forward and conv2d_backward_filter).
-import { madd, zero4 } from './simd';
+import { FUSED_MADD, madd, zero4 } from './simd';
 
 // @ts-ignore: decorator
 @inline function at(base: usize, i: i32): usize {
@@ -167,6 +167,9 @@ function filterGrad3(
     for (let oh0 = 0; oh0 < Ho; oh0 += BAND_ROWS) {
       const oh1 = min(Ho, oh0 + BAND_ROWS);
       let f = 0;
+      if (FUSED_MADD) {
+        for (; f + 12 <= F; f += 12) for (let kh = 0; kh < 3; kh++) filterGrad3Row12(plane, Wp, g, oh0, oh1, kh, Wo, F, f, dw);
+      }
       for (; f + 8 <= F; f += 8) {
         for (let kh = 0; kh < 3; kh++) {
           const d0 = at(dw, kh * 3 * F + f), d1 = d0 + fs, d2 = d1 + fs;
@@ -215,4 +218,42 @@ function filterGrad3(
       }
     }
   }
+}
+
+/**
+ * One kernel row of filterGrad3 over a band for 12 filters, in the relaxed build: nine
+ * accumulators (three taps x three vectors) instead of six. Six chains of fused multiply-adds
+ * were bound by the FMA latency (one step per accumulator every ~4 cycles); nine keep more of
+ * the FMA ports busy, and 3 gradient loads + 3 splats per 9 multiply-adds is fewer loads than 5
+ * per 6. Thirteen vector registers; twelve accumulators spilled in V8. The default builds'
+ * multiply-then-add needs a register per product, spills here and was 0.75x, so they keep blocks
+ * of 8. Every sum keeps its order either way.
+ */
+// @ts-ignore: decorator
+@inline function filterGrad3Row12(
+  plane: usize, Wp: i32, g: usize, oh0: i32, oh1: i32, kh: i32, Wo: i32, F: i32, f: i32, dw: usize,
+): void {
+  const fs = <usize>F << 2;
+  const d0 = at(dw, kh * 3 * F + f), d1 = d0 + fs, d2 = d1 + fs;
+  let a0 = v128.load(d0), a1 = v128.load(d0, 16), a2 = v128.load(d0, 32);
+  let b0 = v128.load(d1), b1 = v128.load(d1, 16), b2 = v128.load(d1, 32);
+  let c0 = v128.load(d2), c1 = v128.load(d2, 16), c2 = v128.load(d2, 32);
+  for (let oh = oh0; oh < oh1; oh++) {
+    let src = at(plane, (oh + kh) * Wp);
+    let gp = g + (<usize>(oh * Wo * F + f) << 2);
+    for (let ow = 0; ow < Wo; ow++) {
+      const g0 = v128.load(gp), g1 = v128.load(gp, 16), g2 = v128.load(gp, 32);
+      let p = v128.load32_splat(src);
+      a0 = madd(a0, p, g0); a1 = madd(a1, p, g1); a2 = madd(a2, p, g2);
+      p = v128.load32_splat(src, 4);
+      b0 = madd(b0, p, g0); b1 = madd(b1, p, g1); b2 = madd(b2, p, g2);
+      p = v128.load32_splat(src, 8);
+      c0 = madd(c0, p, g0); c1 = madd(c1, p, g1); c2 = madd(c2, p, g2);
+      src += 4;
+      gp += fs;
+    }
+  }
+  v128.store(d0, a0); v128.store(d0, a1, 16); v128.store(d0, a2, 32);
+  v128.store(d1, b0); v128.store(d1, b1, 16); v128.store(d1, b2, 32);
+  v128.store(d2, c0); v128.store(d2, c1, 16); v128.store(d2, c2, 32);
 }

@@ -12,6 +12,12 @@
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 
+/**
+ * Whether `madd` is one instruction (the relaxed build's FMA), which needs no register for the
+ * product: kernels that keep many accumulators live use it to pick a wider register block.
+ */
+export const FUSED_MADD: bool = ASC_FEATURE_RELAXED_SIMD;
+
 /** The scalar twin of `madd`: the same two roundings, so edge elements match vector lanes. */
 // @ts-ignore: decorator
 @inline export function maddScalar(acc: f32, a: f32, b: f32): f32 {

@@ -15,9 +15,9 @@ export default [
     import: '{ createClassifier, predict }',
     // Lazily imported on first use: the bundled weights, the worker script, the pool and its
     // side of a network, the web worker factory, presets and weight initialisation (fresh models
-    // only), training, evaluation, saving (fflate's compressor), fflate's inflater where the
+    // only), training, evaluation, saving (with fflate's compressor), fflate's inflater where the
     // runtime has none, and photo preprocessing (only for images that are not 28x28).
-    ignore: ['../pretrained/*', './worker-source-*', './pool-*', './network-pool-*', './presets-*', './init-*', './web-worker-*', './train-*', './evaluate-*', './weights-encode-*', './gunzip-*', './preprocess-*', './onnx-*', './onnx.js', './relaxed-*'],
+    ignore: ['../pretrained/*', './worker-source-*', './pool-*', './network-pool-*', './presets-*', './init-*', './web-worker-*', './train-*', './evaluate-*', './save-network-*', './gunzip-*', './preprocess-*', './onnx-*', './onnx.js', './relaxed-*'],
     modifyEsbuildConfig: (config) => ({ ...config, format: 'esm' }),
     gzip: true,
     // The goal is 12 KB. The inference core (weight-file validation, layer-list checks, the plan,

@@ -4,6 +4,7 @@ import { canShareMemory, loadModule, type WasmSource } from './engine/module.ts'
 import { platform } from '#platform';
 import { type BatchInput, type ImageInput, isBatch, toPixels } from './input.ts';
 import { CHECKPOINT_TENSOR_PREFIXES, type WeightFile } from './io/weights-format.ts';
+import type { SaveOptions } from './io/save-network.ts';
 import { readWeightFile } from './io/weights-read.ts';
 import { DEFAULT_NORM, Network, argmax, type InputNorm, type ThreadConfig } from './model/network.ts';
 import { type LayerSpec, type PresetName, validateLayers } from './model/spec.ts';
@@ -51,17 +52,6 @@ export interface Prediction {
   confidence: number;
   /** Probabilities of every class, in label order. */
   probabilities: Float32Array;
-}
-
-/** Options of `save()`. */
-export interface SaveOptions {
-  /** Storage precision: 'f32' (exact, default), 'f16' or 'int8' (per-channel). */
-  dtype?: 'f32' | 'f16' | 'int8';
-  /**
-   * Per-tensor exceptions to `dtype`, by tensor name (`'0.weight'`: the weights of layer 0), for
-   * mixed precision: `{ dtype: 'int8', dtypes: { '0.weight': 'f16' } }`.
-   */
-  dtypes?: Readonly<Record<string, 'f32' | 'f16' | 'int8'>>;
 }
 
 /** The network behind each classifier, for the project's own tests (exported by src/internal.ts only). */
@@ -124,39 +114,16 @@ export class Classifier {
   /** Trains on `data`; resolves with the per-epoch history. Same as `train(classifier, data, options)`. */
   train(data: Dataset, options: TrainOptions = {}): Promise<TrainHistory> {
     return this.#run(async () => {
-      const { trainNetwork } = await import('./train/train.ts');
+      const { trainNetwork, trainedMetadata } = await import('./train/train.ts');
       const history = await trainNetwork(this.#net, data, options, this.#seed, this.labels, this.#metadata);
-      const last = history.epochs[history.epochs.length - 1];
-      this.#metadata = {
-        ...this.#metadata,
-        trainedEpochs: Number(this.#metadata.trainedEpochs ?? 0) + history.epochs.length,
-        optimizerSteps: this.#net.optimizerStep,
-        ...(last?.validationAccuracy !== undefined ? { validationAccuracy: last.validationAccuracy } : {}),
-      };
+      this.#metadata = trainedMetadata(this.#metadata, history, this.#net.optimizerStep);
       return history;
     });
   }
 
   /** The model as a gzipped weight file. The same weights always give the same bytes. */
   save(options: SaveOptions = {}): Promise<Uint8Array> {
-    return this.#run(async () => {
-      const dtype = options?.dtype ?? 'f32';
-      if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') {
-        throw new GarmentError('E_OPTION', `save: dtype must be 'f32', 'f16' or 'int8', got ${show(dtype)}`);
-      }
-      const params = this.#net.params();
-      const file: WeightFile = {
-        model: { layers: this.#net.layers },
-        labels: [...this.labels],
-        input: { height: IMAGE_SIDE, width: IMAGE_SIDE, channels: 1, ...this.#net.norm },
-        tensors: this.#net.layout.params.map((p) => ({
-          name: p.name, shape: p.shape, data: params.slice(p.offset, p.offset + p.size),
-        })),
-        metadata: this.#metadata,
-      };
-      const { encodeWeights } = await import('./io/weights-encode.ts');
-      return encodeWeights(file, { dtype, dtypes: options?.dtypes });
-    });
+    return this.#run(async () => (await import('./io/save-network.ts')).saveNetwork(this.#net, this.labels, this.#metadata, options));
   }
 
   /**

@@ -1,6 +1,7 @@
 // The public API, and nothing else.
 export { createClassifier, train, predict, Classifier } from './classifier.ts';
-export type { ClassifierOptions, Prediction, SaveOptions } from './classifier.ts';
+export type { ClassifierOptions, Prediction } from './classifier.ts';
+export type { SaveOptions } from './io/save-network.ts';
 export { GarmentError, isGarmentError } from './errors.ts';
 export type { GarmentErrorCode } from './errors.ts';
 export { loadFashionMNIST } from './data/fashion-mnist.ts';

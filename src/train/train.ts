@@ -423,6 +423,17 @@ export async function trainNetwork(
   return history;
 }
 
+/** The classifier's metadata after a run: epochs and optimizer steps so far, the last validation accuracy. */
+export function trainedMetadata(metadata: Record<string, unknown>, history: TrainHistory, optimizerSteps: number): Record<string, unknown> {
+  const last = history.epochs[history.epochs.length - 1];
+  return {
+    ...metadata,
+    trainedEpochs: Number(metadata.trainedEpochs ?? 0) + history.epochs.length,
+    optimizerSteps,
+    ...(last?.validationAccuracy !== undefined ? { validationAccuracy: last.validationAccuracy } : {}),
+  };
+}
+
 function abortError(signal: AbortSignal): GarmentError {
   return new GarmentError('E_ABORTED', 'training was aborted; the model keeps the weights of the last finished step', { cause: signal.reason });
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Two wasm binaries side by side on the kernels that recent work changed: the first layer's
-// convolution (forward at batch 1 and 64, weight gradient at batch 64) and 2x2 max pooling.
+// convolution (forward at batch 1 and 64, weight gradient at batch 64), 2x2 max pooling and the
+// A-transposed GEMM of dense weight gradients.
 // Rounds alternate between the binaries so machine drift cancels; each row prints the median time
 // per call of each binary, its ratio to the first, and whether every output has the same bits
 // (binaries of the same precision must agree exactly).
@@ -11,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { importInternal } from './lib/dist.mjs';
 import { median } from './lib/stats.mjs';
 
-const { loadModule, Engine, CONV_DESC, writeDesc } = await importInternal();
+const { loadModule, Engine, CONV_DESC, GEMM_DESC, writeDesc } = await importInternal();
 const files = process.argv.slice(2);
 if (files.length < 2) throw new Error('usage: node bench/compare-builds.mjs A.wasm B.wasm [...]');
 const engines = await Promise.all(files.map(async (f) => Engine.create(await loadModule(readFileSync(f)), 64 << 20)));
@@ -51,6 +52,16 @@ function pool(N, H, C) {
   return { run: (e) => e.k.maxpool2d_forward(x, y, N, H, H, C), out: y, len: N * (H >> 1) * (H >> 1) * C };
 }
 
+/** The cnn dense layer's weight gradient: C[3136x128] = X^T[3136x64] * dY[64x128], A read transposed. */
+function gemmTN(M, N, K) {
+  const a = 1 << 20, b = a + M * K * 4 + 64, c = b + K * N * 4 + 64, d = c + M * N * 4 + 64;
+  fill(a, c);
+  for (const e of engines) {
+    writeDesc(e.raw, d, GEMM_DESC, { M, N, K, A: a, SAI: 1, SAK: M, B: b, LDB: N, C: c, LDC: N, BIAS: 0, FLAGS: 0 });
+  }
+  return { run: (e) => e.k.gemm(d), out: c, len: M * N };
+}
+
 const rows = [
   ['conv1 forward, batch 1, valid', () => conv(1, 0, false), 2000],
   ['conv1 forward, batch 64, same', () => conv(64, 1, false), 20],
@@ -58,6 +69,7 @@ const rows = [
   ['maxpool 26x26x32, batch 1', () => pool(1, 26, 32), 5000],
   ['maxpool 28x28x32, batch 64', () => pool(64, 28, 32), 50],
   ['maxpool 14x14x64, batch 64', () => pool(64, 14, 64), 50],
+  ['gemm X^T dY 3136x64 * 64x128 (cnn dense weight gradient)', () => gemmTN(3136, 128, 64), 10],
 ];
 console.log(`| kernel | ${files.map((f) => `${f} (us)`).join(' | ')} | ratio | same bits |`);
 console.log(`| --- |${files.map(() => ' ---: |').join('')} ---: | --- |`);

@@ -49,6 +49,19 @@ export function u8_to_f32(src: usize, out: usize, count: i32, scale: f32, shift:
   }
 }
 
+/**
+ * out[i] = q[i] * scales[i % channels]: an int8 weight tensor (per-channel scales on its last
+ * axis) to f32, as a model loads. Each product of an integer and an f32 is rounded once, so this
+ * gives the bits of the JavaScript reader's `q * scale` stored to a Float32Array; here it runs
+ * before JavaScript's optimiser would have reached that loop, where start-up time counts.
+ */
+export function dequantize_int8(q: usize, scales: usize, count: i32, channels: i32, out: usize): void {
+  for (let i = 0, c = 0; i < count; i++) {
+    store<f32>(out + (<usize>i << 2), <f32>load<i8>(q + <usize>i) * load<f32>(scales + (<usize>c << 2)));
+    if (++c == channels) c = 0;
+  }
+}
+
 /** out[c, r] = src[r, c] for a rows x cols matrix. May not alias. */
 export function transpose(src: usize, rows: i32, cols: i32, out: usize): void {
   for (let r = 0; r < rows; r++) {

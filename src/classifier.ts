@@ -3,7 +3,7 @@ import { GarmentError, show } from './errors.ts';
 import { canShareMemory, loadModule, type WasmSource } from './engine/module.ts';
 import { platform } from '#platform';
 import { type BatchInput, type ImageInput, isBatch, toPixels } from './input.ts';
-import { CHECKPOINT_TENSOR_PREFIXES, type WeightFile } from './io/weights-format.ts';
+import { CHECKPOINT_TENSOR_PREFIXES, type StoredFile } from './io/weights-format.ts';
 import type { SaveOptions } from './io/save-network.ts';
 import { readWeightFile } from './io/weights-read.ts';
 import { DEFAULT_NORM, Network, argmax, type InputNorm, type ThreadConfig } from './model/network.ts';
@@ -280,7 +280,7 @@ export async function createClassifier(options: ClassifierOptions = {}): Promise
 }
 
 async function fromWeightFile(
-  file: WeightFile, { module, threads }: { module: WebAssembly.Module; threads?: ThreadConfig }, seed: number,
+  file: StoredFile, { module, threads }: { module: WebAssembly.Module; threads?: ThreadConfig }, seed: number,
   labelsOverride?: readonly string[],
 ): Promise<Classifier> {
   const spec = file.model as { layers?: unknown } | null;
@@ -293,14 +293,15 @@ async function fromWeightFile(
   const norm: InputNorm = { scale: Math.fround(inp.scale), shift: Math.fround(inp.shift) };
   const net = await Network.create(module, layers, labels.length, norm, threads);
   const byName = new Map(file.tensors.map((t) => [t.name, t]));
-  const params = net.params();
   for (const p of net.layout.params) {
     const t = byName.get(p.name);
     if (!t) throw new GarmentError('E_WEIGHTS_MISMATCH', `weights: tensor ${p.name} is missing`);
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
       throw new GarmentError('E_WEIGHTS_MISMATCH', `weights: tensor ${p.name} has shape [${t.shape}], the model needs [${p.shape}]`);
     }
-    params.set(t.data, p.offset);
+    // Int8 tensors straight from the file dequantise in wasm (start-up time); the rest copy.
+    if ('int8' in t) net.setInt8(t.int8, p.offset);
+    else net.params().set(t.data, p.offset);
     byName.delete(p.name);
   }
   // A checkpoint loads as a model too: its optimizer tensors are for resuming training.

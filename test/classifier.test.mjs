@@ -15,6 +15,31 @@ test('presets have the expected parameter counts and labels', async () => {
   }
 });
 
+test('int8 and mixed weight files load with the same parameters, bit for bit, as decodeWeights reads them', async () => {
+  const { decodeWeights, networkOf } = await import('../dist/node/internal.js');
+  const trained = await createClassifier({ model: 'seed-cnn', seed: 5, threads: 1 });
+  for (const options of [{ dtype: 'int8' }, { dtype: 'int8', dtypes: { '0.weight': 'f16' } }, { dtype: 'f16' }]) {
+    const bytes = await trained.save(options);
+    const want = decodeWeights(bytes).tensors;
+    const clf = await createClassifier({ weights: bytes, threads: 1 });
+    const net = networkOf.get(clf);
+    for (const p of net.layout.params) {
+      const got = net.params().subarray(p.offset, p.offset + p.size);
+      const t = want.find((x) => x.name === p.name);
+      assert.ok(bitsEqual(got, t.data), `${JSON.stringify(options)}: ${p.name}`);
+    }
+    clf.dispose();
+  }
+  // The bundled model (int8 with two f16 tensors) too.
+  const { readFileSync } = await import('node:fs');
+  const bundled = readFileSync(new URL('../dist/pretrained/default.gz', import.meta.url));
+  const net = networkOf.get(await createClassifier({ threads: 1 }));
+  for (const t of decodeWeights(bundled).tensors) {
+    const p = net.layout.params.find((x) => x.name === t.name);
+    assert.ok(bitsEqual(net.params().subarray(p.offset, p.offset + p.size), t.data), `bundled: ${t.name}`);
+  }
+});
+
 test('the same seed gives the same weights; another seed does not', async () => {
   const a = await (await createClassifier({ model: 'seed-cnn', seed: 3 })).save();
   const b = await (await createClassifier({ model: 'seed-cnn', seed: 3 })).save();

@@ -283,6 +283,21 @@ for (const variant of variants) {
     }
   });
 
+  ops.test('dequantize_int8: every int8 value, per-channel scales on odd channel counts, same bits as JS', (h) => {
+    const r = rng(37);
+    for (const [count, channels] of [[1, 1], [3, 3], [255, 1], [21, 7], [93, 31], [384, 32], [7, 7]]) {
+      const q = Int8Array.from({ length: count }, (_, i) => ((i * 37) % 255) - 127);
+      const scales = r.f32(channels).map((v) => Math.abs(v) * 1e-2);
+      scales[0] = 0; // a channel of zeros stores scale 0
+      const pQ = h.u8(new Uint8Array(q.buffer)), pS = h.f32(scales), pO = h.f32(count + 4);
+      const sentinel = new Float32Array(count + 4).fill(123);
+      h.write(pO, sentinel);
+      h.k.dequantize_int8(pQ, pS, count, channels, pO);
+      const want = Float32Array.from(sentinel, (v, i) => (i < count ? q[i] * scales[i % channels] : v));
+      expectBits(h.read(pO, count + 4), want, `${count} values, ${channels} channels`);
+    }
+  });
+
   ops.test('transpose: known answers including single rows and columns', (h) => {
     for (const [rows, cols] of [[1, 1], [1, 7], [7, 1], [3, 5], [13, 7], [64, 31]]) {
       const src = Float32Array.from({ length: rows * cols }, (_, i) => i);

@@ -19,9 +19,10 @@ import {
   checkShape,
   isRecord,
   show,
+  type Int8Source,
+  type StoredFile,
+  type StoredTensor,
   type TensorEntry,
-  type WeightFile,
-  type WeightTensor,
 } from './weights-format.ts';
 
 function fail(message: string): never {
@@ -36,7 +37,7 @@ const ZEROS = new TextEncoder().encode('00000000');
  * `intact`: the payload came out of a gzip stream whose CRC-32 the decompressor verified (zlib,
  * DecompressionStream): every byte is already checked, so the payload's own CRC is skipped.
  */
-export function decodeV1(payload: Uint8Array, intact = false): WeightFile {
+export function decodeV1(payload: Uint8Array, intact = false): StoredFile {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const headerLength = view.getUint32(12, true);
   const room = payload.length - PREFIX_BYTES;
@@ -92,12 +93,12 @@ export function decodeV1(payload: Uint8Array, intact = false): WeightFile {
   }
 
   const entries = checkEntries(header.tensors, payload.length - dataStart);
-  const tensors: WeightTensor[] = entries.map((e) => ({
-    name: e.name,
-    shape: e.shape,
-    data: readTensor(view, dataStart, e),
-  }));
-  const file: WeightFile = { model: header.model, labels, input, tensors };
+  const tensors: StoredTensor[] = entries.map((e) =>
+    e.dtype === 'int8'
+      ? { name: e.name, shape: e.shape, int8: readInt8(view, dataStart, e) }
+      : { name: e.name, shape: e.shape, data: readTensor(view, dataStart, e) },
+  );
+  const file: StoredFile = { model: header.model, labels, input, tensors };
   if (metadata !== undefined) file.metadata = metadata as Record<string, unknown>;
   return file;
 }
@@ -166,6 +167,7 @@ const MAX_INT8_SCALE = 3.4028234663852886e38 / 127;
 // array views, which start-up code runs far faster than per-element DataView calls.
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** An f32 or f16 tensor, checked for NaN and Infinity. */
 function readTensor(view: DataView, dataStart: number, e: TensorEntry): Float32Array {
   const count = e.length / BYTES_PER_VALUE[e.dtype];
   const out = new Float32Array(count);
@@ -174,28 +176,8 @@ function readTensor(view: DataView, dataStart: number, e: TensorEntry): Float32A
   if (e.dtype === 'f32') {
     if (LITTLE_ENDIAN && abs % 4 === 0) out.set(new Float32Array(view.buffer, abs, count));
     else for (let i = 0; i < count; i++) out[i] = view.getFloat32(at + i * 4, true);
-  } else if (e.dtype === 'f16') {
-    for (let i = 0; i < count; i++) out[i] = fromFloat16Bits(view.getUint16(at + i * 2, true));
   } else {
-    const channels = channelCount(e.shape);
-    const scalesAt = dataStart + (e.scales as number);
-    const scales = new Float32Array(channels);
-    for (let c = 0; c < channels; c++) {
-      const s = view.getFloat32(scalesAt + c * 4, true);
-      // Bounded so that 127 * scale stays a finite f32: int8 values need no check of their own.
-      if (!(s >= 0) || !(s <= MAX_INT8_SCALE)) {
-        fail(`tensor ${show(e.name)}: scale ${c} is ${s}, expected a finite number in [0, ${MAX_INT8_SCALE}]`);
-      }
-      scales[c] = s;
-    }
-    const q = new Int8Array(view.buffer, abs, count);
-    for (let i = 0, c = 0; i < count; i++) {
-      const v = q[i];
-      if (v === -128) fail(`tensor ${show(e.name)}: int8 value ${i} is -128, expected -127..127`);
-      out[i] = v * scales[c];
-      if (++c === channels) c = 0;
-    }
-    return out;
+    for (let i = 0; i < count; i++) out[i] = fromFloat16Bits(view.getUint16(at + i * 2, true));
   }
   for (let i = 0; i < count; i++) {
     if (!Number.isFinite(out[i])) {
@@ -203,4 +185,26 @@ function readTensor(view: DataView, dataStart: number, e: TensorEntry): Float32A
     }
   }
   return out;
+}
+
+/**
+ * An int8 tensor in its stored form, checked: scales bounded so that 127 * scale stays a finite
+ * f32 (the values then need no check of their own), no -128. Copied out of the payload, so a
+ * caller reusing its buffer cannot change a tensor that is dequantised later.
+ */
+function readInt8(view: DataView, dataStart: number, e: TensorEntry): Int8Source {
+  const channels = channelCount(e.shape);
+  const scalesAt = dataStart + (e.scales as number);
+  const scales = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const s = view.getFloat32(scalesAt + c * 4, true);
+    if (!(s >= 0) || !(s <= MAX_INT8_SCALE)) {
+      fail(`tensor ${show(e.name)}: scale ${c} is ${s}, expected a finite number in [0, ${MAX_INT8_SCALE}]`);
+    }
+    scales[c] = s;
+  }
+  const q = new Int8Array(view.buffer, view.byteOffset + dataStart + e.offset, e.length).slice();
+  const bad = q.indexOf(-128);
+  if (bad >= 0) fail(`tensor ${show(e.name)}: int8 value ${bad} is -128, expected -127..127`);
+  return { q, scales };
 }

@@ -3,7 +3,7 @@
 // runtime can, see weights-read.ts) or pass a raw payload.
 import { GarmentError } from '../errors.ts';
 import { decodeV1 } from './weights-decode-v1.ts';
-import { PREFIX_BYTES, WEIGHTS_MAGIC, WEIGHTS_VERSION, type WeightFile } from './weights-format.ts';
+import { PREFIX_BYTES, WEIGHTS_MAGIC, WEIGHTS_VERSION, type StoredFile } from './weights-format.ts';
 
 // Versions above the current one up to this are taken as "written by a newer library"; larger
 // numbers are more likely garbage than a real future version.
@@ -24,7 +24,7 @@ export function isRawPayload(bytes: Uint8Array): boolean {
  * Reads a decompressed payload: magic, version, then that version's layout. `intact`: a
  * decompressor already verified the gzip CRC-32 over every byte (see decodeV1).
  */
-export function decodePayload(payload: Uint8Array, intact = false): WeightFile {
+export function decodePayload(payload: Uint8Array, intact = false): StoredFile {
   if (payload.length < PREFIX_BYTES) {
     corrupt(`truncated: the payload is ${payload.length} bytes, expected at least ${PREFIX_BYTES}`);
   }

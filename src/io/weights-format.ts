@@ -31,6 +31,25 @@ export interface WeightTensor {
   data: Float32Array;
 }
 
+/** An int8 tensor as stored: values in -127..127 and one scale per channel (the last axis). */
+export interface Int8Source {
+  q: Int8Array;
+  scales: Float32Array;
+}
+
+/**
+ * A tensor as the decoder returns it: int8 tensors stay in their stored form, which a classifier
+ * dequantises in wasm straight into its parameters (at start-up JavaScript's optimiser has not
+ * reached a 100k-element loop yet: that loop was ~5-9 ms of the bundled model's load);
+ * decodeWeights dequantises them in JavaScript, with the same bits.
+ */
+export type StoredTensor = WeightTensor | { name: string; shape: number[]; int8: Int8Source };
+
+/** A decoded weight file before int8 tensors are dequantised. */
+export interface StoredFile extends Omit<WeightFile, 'tensors'> {
+  tensors: StoredTensor[];
+}
+
 /** How raw pixels become network input: `pixel * scale + shift`. */
 export interface WeightInput {
   height: number;

@@ -7,7 +7,8 @@ import { GarmentError } from '../errors.ts';
 import { crc32 } from './crc32.ts';
 import { gunzipCapped, isGzip } from './gunzip.ts';
 import { asWeightError, corrupt, decodePayload, hex, isRawPayload } from './weights-decode.ts';
-import { MAX_PAYLOAD_BYTES, show, type WeightFile } from './weights-format.ts';
+import { dequantizeInt8 } from './quantize.ts';
+import { MAX_PAYLOAD_BYTES, show, type StoredFile, type WeightFile } from './weights-format.ts';
 
 export { encodeWeights, type EncodeWeightsOptions } from './weights-encode.ts';
 export {
@@ -31,7 +32,7 @@ export function decodeWeights(bytes: Uint8Array): WeightFile {
   return asWeightError(() => {
     if (isRawPayload(bytes)) {
       if (bytes.length > MAX_PAYLOAD_BYTES) corrupt(`the payload is ${bytes.length} bytes, more than the ${MAX_PAYLOAD_BYTES} allowed`);
-      return decodePayload(bytes);
+      return dequantized(decodePayload(bytes));
     }
     if (!isGzip(bytes)) {
       const found = bytes.length < 2 ? `${bytes.length} byte(s)` : `bytes ${hex(bytes.subarray(0, 2))}`;
@@ -39,8 +40,16 @@ export function decodeWeights(bytes: Uint8Array): WeightFile {
     }
     const payload = gunzipCapped(bytes, MAX_PAYLOAD_BYTES, 'E_WEIGHTS_FORMAT', 'gzip');
     checkGzipTrailer(bytes, payload);
-    return decodePayload(payload);
+    return dequantized(decodePayload(payload));
   });
+}
+
+/** Every tensor as f32 values: int8 tensors dequantised (the classifier does this in wasm instead). */
+function dequantized(file: StoredFile): WeightFile {
+  const tensors = file.tensors.map((t) =>
+    'int8' in t ? { name: t.name, shape: t.shape, data: dequantizeInt8(t.int8.q, t.int8.scales, t.shape) } : t,
+  );
+  return { ...file, tensors };
 }
 
 // fflate does not verify the gzip trailer; checking it too catches corruption in the compressed

@@ -4,6 +4,7 @@
 import { Arena } from '../engine/arena.ts';
 import { Engine } from '../engine/engine.ts';
 import { GarmentError } from '../errors.ts';
+import type { Int8Source } from '../io/weights-format.ts';
 import type { Pool } from '../threads/pool.ts';
 import { CONTROL_WORDS } from '../threads/protocol.ts';
 import { type Layout, inferLayout } from './layout.ts';
@@ -122,6 +123,20 @@ export class Network {
   /** The parameters as a live view into wasm memory (invalid after the memory grows). */
   params(): Float32Array {
     return this.engine.f32.subarray(this.region.params >> 2, (this.region.params >> 2) + this.layout.paramCount);
+  }
+
+  /**
+   * Writes an int8 tensor into the parameters from element `offset` on, dequantised by wasm in
+   * room above everything laid out so far (given back at once).
+   */
+  setInt8(src: Int8Source, offset: number): void {
+    const arena = this.arena, mark = arena.mark();
+    const q = arena.alloc(src.q.length), scales = arena.f32(src.scales.length);
+    this.engine.ensure(arena.size);
+    new Int8Array(this.engine.raw, q, src.q.length).set(src.q);
+    this.engine.f32.set(src.scales, scales >> 2);
+    this.engine.k.dequantize_int8(q, scales, src.q.length, src.scales.length, this.region.params + offset * 4);
+    arena.reset(mark);
   }
 
   /** Adam's first and second moments, live views. */

@@ -1,5 +1,13 @@
 // The module's export list: every kernel the TypeScript side may call, nothing else.
 // All arguments are i32 sizes, f32 scalars or byte offsets into the one linear memory.
+
+/**
+ * The version of this list and its signatures, checked by the TypeScript side when it
+ * instantiates a module (WASM_ABI in src/engine/engine.ts), so a binary from another release
+ * gives a clear error instead of a missing function. test/wasm-abi.test.mjs holds the list that
+ * goes with each number: changing the exports means a new number.
+ */
+export const ABI_VERSION: i32 = 1;
 export { gemm } from './gemm';
 export { dense_forward, dense_backward_input, dense_backward_filter } from './dense';
 export { conv2d_forward } from './conv2d_forward';

@@ -19,7 +19,7 @@ export type GarmentErrorCode =
   | 'E_CHECKSUM' // downloaded or cached data whose checksum does not match
   | 'E_DOWNLOAD' // a download that failed on every mirror
   | 'E_WASM_UNSUPPORTED' // a runtime without WebAssembly SIMD
-  | 'E_WASM_LOAD' // the wasm binary could not be fetched or compiled
+  | 'E_WASM_LOAD' // the wasm binary could not be fetched, compiled or instantiated, or is from another release
   | 'E_MEMORY' // the model or batch needs more memory than wasm can address
   | 'E_DISPOSED' // a classifier used after dispose()
   | 'E_ABORTED' // training stopped by an AbortSignal

@@ -28,7 +28,7 @@ export {
   type ClassMetrics,
   type EvaluationReport,
 } from './train/metrics.ts';
-export { Engine } from './engine/engine.ts';
+export { Engine, WASM_ABI } from './engine/engine.ts';
 export { loadModule } from './engine/module.ts';
 export { CONV_DESC, DENSE_DESC, GEMM_DESC, ADAM_DESC, writeDesc } from './engine/descriptors.ts';
 export { Network } from './model/network.ts';

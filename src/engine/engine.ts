@@ -2,6 +2,9 @@
 import { GarmentError } from '../errors.ts';
 import type { Kernels } from './kernels.ts';
 
+/** The kernel interface this code calls: assembly/index.ts's ABI_VERSION must match. */
+export const WASM_ABI = 1;
+
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; browsers and V8 cap a memory at 65536 pages. */
 const MAX_PAGES = 65536;
@@ -37,7 +40,18 @@ export class Engine {
 
   /** A new instance over an existing memory: how workers join a shared one. */
   static async over(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<Engine> {
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    let instance: WebAssembly.Instance;
+    try {
+      instance = await WebAssembly.instantiate(module, { env: { memory } });
+    } catch (e) {
+      throw new GarmentError('E_WASM_LOAD', `could not instantiate the wasm binary: ${(e as Error)?.message}`, { cause: e });
+    }
+    // A module from another release (or not garment-wasm's at all) would fail later, at the first
+    // kernel it lacks, as a TypeError or a trap.
+    const abi = (instance.exports.ABI_VERSION as WebAssembly.Global | undefined)?.value;
+    if (abi !== WASM_ABI) {
+      throw new GarmentError('E_WASM_LOAD', `the wasm binary is not from this garment-wasm release (kernel interface ${abi ?? 'missing'}, expected ${WASM_ABI})`);
+    }
     return new Engine(memory, instance.exports as unknown as Kernels);
   }
 

@@ -1,8 +1,9 @@
 // Convolution of a single-channel input (a network's first layer: gray pixels), direct instead
 // of im2col: each image is copied once into a zero-padded plane in SCRATCH, and the K*K taps are
 // read from it in place. Forward is a 4-pixel x 8-filter register tile over the taps; the weight
-// gradient keeps 8 filters' sums in registers while it walks the pixels. Every output sums its
-// taps in (kh, kw) order, bias last; every weight gradient sums pixels in (n, oh, ow) order.
+// gradient keeps 8 filters' sums (12 in the relaxed build) of a kernel row in registers while it
+// walks a band of pixels. Every output sums its taps in (kh, kw) order, bias last; every weight
+// gradient sums pixels in (n, oh, ow) order.
 // Used when C == 1 and F is a multiple of 4 (see conv2d_forward and conv2d_backward_filter).
 import { FUSED_MADD, madd, zero4 } from './simd';
 

@@ -69,7 +69,7 @@ export function gemmRun(
       // (59% -> 67% of peak on the cnn dense layer's weight gradient).
       const N8 = N & ~7;
       for (let i = 0; i < M4; i += 4) {
-        for (let jj = 0; jj < N8; jj += 8) tile4x8T(ak, sak, bk, ldb, c, ldc, i, jj, kc, fromC, blockBias, blockRelu);
+        for (let jj = 0; jj < N8; jj += 8) tile4x8Body(ak, 1, sak, bk, ldb, c, ldc, i, jj, kc, fromC, blockBias, blockRelu, true);
       }
       j = N8;
     } else {
@@ -105,6 +105,19 @@ function tile4x8(
   a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32,
   i: i32, j: i32, kc: i32, fromC: bool, bias: usize, relu: bool,
 ): void {
+  tile4x8Body(a, sai, sak, b, ldb, c, ldc, i, j, kc, fromC, bias, relu, false);
+}
+
+/**
+ * The 4x8 register tile. `adjacent` (A transposed, sai == 1, a constant at every call site): the
+ * tile's four A values at each k are adjacent, so one vector load and four lane shuffles replace
+ * four splat loads (1.04-1.06x on the dense weight gradient). Same products in the same order.
+ */
+// @ts-ignore: decorator
+@inline function tile4x8Body(
+  a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32,
+  i: i32, j: i32, kc: i32, fromC: bool, bias: usize, relu: bool, adjacent: bool,
+): void {
   const rs = <usize>ldc << 2;
   const pc = c + (<usize>(i * ldc + j) << 2);
   let c00 = zero4(), c01 = zero4(), c10 = zero4(), c11 = zero4();
@@ -122,56 +135,14 @@ function tile4x8(
   let pb = b + (<usize>j << 2);
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
-    let av = v128.load32_splat(pa);
+    const a4 = adjacent ? v128.load(pa) : zero4();
+    let av = adjacent ? v128.shuffle<f32>(a4, a4, 0, 0, 0, 0) : v128.load32_splat(pa);
     c00 = madd(c00, av, b0); c01 = madd(c01, av, b1);
-    av = v128.load32_splat(pa + as);
+    av = adjacent ? v128.shuffle<f32>(a4, a4, 1, 1, 1, 1) : v128.load32_splat(pa + as);
     c10 = madd(c10, av, b0); c11 = madd(c11, av, b1);
-    av = v128.load32_splat(pa + 2 * as);
+    av = adjacent ? v128.shuffle<f32>(a4, a4, 2, 2, 2, 2) : v128.load32_splat(pa + 2 * as);
     c20 = madd(c20, av, b0); c21 = madd(c21, av, b1);
-    av = v128.load32_splat(pa + 3 * as);
-    c30 = madd(c30, av, b0); c31 = madd(c31, av, b1);
-    pa += astep;
-    pb += bstep;
-  }
-  v128.store(pc, finish(c00, bias, j, relu)); v128.store(pc, finish(c01, bias, j + 4, relu), 16);
-  v128.store(pc + rs, finish(c10, bias, j, relu)); v128.store(pc + rs, finish(c11, bias, j + 4, relu), 16);
-  v128.store(pc + 2 * rs, finish(c20, bias, j, relu)); v128.store(pc + 2 * rs, finish(c21, bias, j + 4, relu), 16);
-  v128.store(pc + 3 * rs, finish(c30, bias, j, relu)); v128.store(pc + 3 * rs, finish(c31, bias, j + 4, relu), 16);
-}
-
-/**
- * tile4x8 with A transposed: the tile's four A values at each k are adjacent, so one vector load
- * and four lane splats (shuffles) replace four scalar splat loads. Same products, same order.
- */
-// @ts-ignore: decorator
-@inline function tile4x8T(
-  a: usize, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32,
-  i: i32, j: i32, kc: i32, fromC: bool, bias: usize, relu: bool,
-): void {
-  const rs = <usize>ldc << 2;
-  const pc = c + (<usize>(i * ldc + j) << 2);
-  let c00 = zero4(), c01 = zero4(), c10 = zero4(), c11 = zero4();
-  let c20 = zero4(), c21 = zero4(), c30 = zero4(), c31 = zero4();
-  if (fromC) {
-    c00 = v128.load(pc); c01 = v128.load(pc, 16);
-    c10 = v128.load(pc + rs); c11 = v128.load(pc + rs, 16);
-    c20 = v128.load(pc + 2 * rs); c21 = v128.load(pc + 2 * rs, 16);
-    c30 = v128.load(pc + 3 * rs); c31 = v128.load(pc + 3 * rs, 16);
-  }
-  const astep = <usize>sak << 2;
-  const bstep = <usize>ldb << 2;
-  let pa = a + (<usize>i << 2);
-  let pb = b + (<usize>j << 2);
-  for (let k = 0; k < kc; k++) {
-    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
-    const a4 = v128.load(pa);
-    let av = v128.shuffle<f32>(a4, a4, 0, 0, 0, 0);
-    c00 = madd(c00, av, b0); c01 = madd(c01, av, b1);
-    av = v128.shuffle<f32>(a4, a4, 1, 1, 1, 1);
-    c10 = madd(c10, av, b0); c11 = madd(c11, av, b1);
-    av = v128.shuffle<f32>(a4, a4, 2, 2, 2, 2);
-    c20 = madd(c20, av, b0); c21 = madd(c21, av, b1);
-    av = v128.shuffle<f32>(a4, a4, 3, 3, 3, 3);
+    av = adjacent ? v128.shuffle<f32>(a4, a4, 3, 3, 3, 3) : v128.load32_splat(pa + 3 * as);
     c30 = madd(c30, av, b0); c31 = madd(c31, av, b1);
     pa += astep;
     pb += bstep;

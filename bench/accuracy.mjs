@@ -6,6 +6,8 @@
 //   npm run bench:accuracy                  # every preset
 //   npm run bench:accuracy -- --only default --epochs 15 --threads 2 --out model.gz --dtype int8
 // (--out also keeps the f32 weights beside it, as model.f32.gz.)
+//   npm run bench:accuracy -- --only seed-cnn --threads 1 --seed 0 --recipe '{"schedule":"cosine","learningRate":2e-3}'
+// (--recipe: JSON merged over the preset's recipe, for trying variants of it.)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -23,6 +25,7 @@ const { values: a } = parseArgs({
     out: { type: 'string' },
     dtype: { type: 'string', default: 'int8' },
     report: { type: 'boolean', default: false },
+    recipe: { type: 'string', default: '{}' },
   },
 });
 // precision 'fast' needs relaxed SIMD, which Node 20 validates only behind a flag: run again with it.
@@ -36,7 +39,7 @@ const data = await loadFashionMNIST({ dir });
 const presets = a.only ? a.only.split(',') : PRESET_NAMES;
 const rows = [];
 for (const model of presets) {
-  const recipe = { ...RECIPES[model], ...(a.epochs ? { epochs: Number(a.epochs) } : {}) };
+  const recipe = { ...RECIPES[model], ...JSON.parse(a.recipe), ...(a.epochs ? { epochs: Number(a.epochs) } : {}) };
   const threads = a.threads === 'auto' ? 'auto' : Number(a.threads);
   const clf = await createClassifier({ model, seed: Number(a.seed), threads, precision: a.precision });
   const t0 = performance.now();

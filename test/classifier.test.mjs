@@ -15,7 +15,7 @@ test('presets have the expected parameter counts and labels', async () => {
   }
 });
 
-test('int8 and mixed weight files load with the same parameters, bit for bit, as decodeWeights reads them', async () => {
+test('int8, mixed and f16 weight files load with the same parameters, bit for bit, as decodeWeights reads them', async () => {
   const { decodeWeights, networkOf } = await import('../dist/node/internal.js');
   const trained = await createClassifier({ model: 'seed-cnn', seed: 5, threads: 1 });
   for (const options of [{ dtype: 'int8' }, { dtype: 'int8', dtypes: { '0.weight': 'f16' } }, { dtype: 'f16' }]) {

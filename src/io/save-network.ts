@@ -4,17 +4,17 @@ import { GarmentError, show } from '../errors.ts';
 import type { Network } from '../model/network.ts';
 import { IMAGE_SIDE } from '../types.ts';
 import { encodeWeights } from './weights-encode.ts';
-import type { WeightFile } from './weights-format.ts';
+import type { WeightDtype, WeightFile } from './weights-format.ts';
 
 /** Options of `save()`. */
 export interface SaveOptions {
   /** Storage precision: 'f32' (exact, default), 'f16' or 'int8' (per-channel). */
-  dtype?: 'f32' | 'f16' | 'int8';
+  dtype?: WeightDtype;
   /**
    * Per-tensor exceptions to `dtype`, by tensor name (`'0.weight'`: the weights of layer 0), for
    * mixed precision: `{ dtype: 'int8', dtypes: { '0.weight': 'f16' } }`.
    */
-  dtypes?: Readonly<Record<string, 'f32' | 'f16' | 'int8'>>;
+  dtypes?: Readonly<Record<string, WeightDtype>>;
 }
 
 export function saveNetwork(

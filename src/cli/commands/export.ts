@@ -1,6 +1,7 @@
 // garment-wasm export: a weight file (or the bundled model) as ONNX, for onnxruntime and friends,
 // or again as a weight file in another precision (int8, f16, or a per-tensor mix).
-import { type Dtype, dtype as dtypeOption, flag, isDtype, parse, str, UsageError } from '../args.ts';
+import type { WeightDtype } from '../../io/weights-format.ts';
+import { dtype as dtypeOption, flag, isDtype, parse, str, UsageError } from '../args.ts';
 import { line, writeAtomic, type Io } from '../io.ts';
 import { loadWeights } from '../model.ts';
 
@@ -22,9 +23,9 @@ sensitive layers kept in f16 (tensor names: '0.weight' is the weights of layer 0
 
 const OPTIONS = { onnx: { type: 'string' }, weights: { type: 'string' }, dtype: { type: 'string' }, 'tensor-dtype': { type: 'string' } } as const;
 
-function tensorDtypes(list: string | undefined): Record<string, Dtype> | undefined {
+function tensorDtypes(list: string | undefined): Record<string, WeightDtype> | undefined {
   if (list === undefined) return undefined;
-  const out: Record<string, Dtype> = {};
+  const out: Record<string, WeightDtype> = {};
   for (const pair of list.split(',')) {
     const eq = pair.lastIndexOf('=');
     const name = pair.slice(0, eq);

@@ -56,7 +56,18 @@ export function u8_to_f32(src: usize, out: usize, count: i32, scale: f32, shift:
  * before JavaScript's optimiser would have reached that loop, where start-up time counts.
  */
 export function dequantize_int8(q: usize, scales: usize, count: i32, channels: i32, out: usize): void {
-  for (let i = 0, c = 0; i < count; i++) {
+  let i = 0;
+  // Four channels at a time where rows of channels allow (every conv and dense layer of the
+  // presets): a quarter of the loop turns, which counts while this still runs as baseline code.
+  if ((channels & 3) == 0) {
+    for (; i + channels <= count; i += channels) {
+      for (let c = 0; c < channels; c += 4) {
+        const v = f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(q + <usize>(i + c)))));
+        v128.store(out + (<usize>(i + c) << 2), f32x4.mul(v, v128.load(scales + (<usize>c << 2))));
+      }
+    }
+  }
+  for (let c = 0; i < count; i++) {
     store<f32>(out + (<usize>i << 2), <f32>load<i8>(q + <usize>i) * load<f32>(scales + (<usize>c << 2)));
     if (++c == channels) c = 0;
   }
@@ -144,8 +155,23 @@ export function channel_affine(x: usize, y: usize, rows: i32, C: i32, scale: usi
  * a JIT has warmed up to the loop.
  */
 export function scale_channels_f64(src: usize, out: usize, count: i32, C: i32, scale: usize): void {
+  let i = 0;
+  // Four channels at a time where rows of channels allow: two f64x2 products, each rounded once
+  // to f32 as the scalar loop does, in a quarter of the loop turns.
+  if ((C & 3) == 0) {
+    for (; i + C <= count; i += C) {
+      for (let c = 0; c < C; c += 4) {
+        const o = <usize>(i + c) << 2;
+        const v = v128.load(src + o);
+        const s = scale + (<usize>c << 3);
+        const lo = f64x2.mul(f64x2.promote_low_f32x4(v), v128.load(s));
+        const hi = f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)), v128.load(s, 16));
+        v128.store(out + o, v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+      }
+    }
+  }
   let c = 0;
-  for (let i = 0; i < count; i++) {
+  for (; i < count; i++) {
     const o = <usize>i << 2;
     store<f32>(out + o, <f32>(<f64>load<f32>(src + o) * load<f64>(scale + (<usize>c << 3))));
     if (++c == C) c = 0;

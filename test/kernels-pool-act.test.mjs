@@ -285,7 +285,9 @@ for (const variant of variants) {
 
   ops.test('dequantize_int8: every int8 value, per-channel scales on odd channel counts, same bits as JS', (h) => {
     const r = rng(37);
-    for (const [count, channels] of [[1, 1], [3, 3], [255, 1], [21, 7], [93, 31], [384, 32], [7, 7]]) {
+    // Channel counts that are multiples of 4 take the vector path; a count that is not a whole
+    // number of rows (never the case for weights) finishes in the scalar loop.
+    for (const [count, channels] of [[1, 1], [3, 3], [255, 1], [21, 7], [93, 31], [384, 32], [7, 7], [4, 4], [100, 8], [258, 4]]) {
       const q = Int8Array.from({ length: count }, (_, i) => ((i * 37) % 255) - 127);
       const scales = r.f32(channels).map((v) => Math.abs(v) * 1e-2);
       scales[0] = 0; // a channel of zeros stores scale 0
@@ -295,6 +297,22 @@ for (const variant of variants) {
       h.k.dequantize_int8(pQ, pS, count, channels, pO);
       const want = Float32Array.from(sentinel, (v, i) => (i < count ? q[i] * scales[i % channels] : v));
       expectBits(h.read(pO, count + 4), want, `${count} values, ${channels} channels`);
+    }
+  });
+
+  ops.test('scale_channels_f64: f32 times an f64 channel scale, rounded once, same bits as JS', (h) => {
+    const r = rng(41);
+    for (const [count, C] of [[1, 1], [7, 7], [93, 31], [12, 4], [100, 8], [96, 32], [1152, 128], [258, 4]]) {
+      const src = r.f32(count, -3, 3);
+      const scale = Float64Array.from({ length: C }, () => r.uniform(-2, 2) / 3); // not f32 values
+      const pS = h.f32(src), pO = h.f32(count + 4);
+      const pC = h.alloc(C * 8);
+      new Float64Array(h.eng.raw, pC, C).set(scale);
+      const sentinel = new Float32Array(count + 4).fill(123);
+      h.write(pO, sentinel);
+      h.k.scale_channels_f64(pS, pO, count, C, pC);
+      const want = Float32Array.from(sentinel, (v, i) => (i < count ? src[i] * scale[i % C] : v));
+      expectBits(h.read(pO, count + 4), want, `${count} values, ${C} channels`);
     }
   });
 

@@ -72,6 +72,28 @@ for (const variant of variants) {
     }
   });
 
+  t.test('winograd_weights: U = G g G^T with every sum and halving rounded to f32, bit for bit', (h) => {
+    const fr = Math.fround;
+    const r = rng(33);
+    // G g (then the same on each row of the result): g_0, (g_0 + g_1 + g_2) / 2, (g_0 - g_1 + g_2) / 2, g_2.
+    const g4 = (x0, x1, x2) => [x0, fr(0.5 * fr(fr(x0 + x1) + x2)), fr(0.5 * fr(fr(x0 - x1) + x2)), x2];
+    for (const [C, F] of [[8, 4], [12, 16], [32, 64], [1, 3]]) {
+      const CF = C * F;
+      const w = r.f32(9 * CF, -2, 2);
+      const pW = h.f32(w), pU = h.f32(16 * CF);
+      h.k.winograd_weights(pW, C, F, pU);
+      const want = new Float32Array(16 * CF);
+      for (let i = 0; i < CF; i++) {
+        const g = (kh, kw) => w[(kh * 3 + kw) * CF + i];
+        const cols = [0, 1, 2].map((kw) => g4(g(0, kw), g(1, kw), g(2, kw))); // cols[kw][row]
+        for (let row = 0; row < 4; row++) {
+          g4(cols[0][row], cols[1][row], cols[2][row]).forEach((v, col) => { want[(row * 4 + col) * CF + i] = v; });
+        }
+      }
+      expectBits(h.read(pU, 16 * CF), want, `C ${C} F ${F}`);
+    }
+  });
+
   t.test('an image gives the same bits alone or in a batch', (h) => {
     const r = rng(32);
     const s = CONFIGS[2];
@@ -88,4 +110,6 @@ for (const variant of variants) {
     run(1, pX + per * 4);
     expectBits(h.read(pY, outPer), batch.subarray(outPer, 2 * outPer), 'image 1 alone vs in the batch');
   });
+
+  t.run();
 }

@@ -39,7 +39,16 @@ test('a module that is not this release binary gives E_WASM_LOAD', async () => {
   const empty = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
   assert.match((await expectGarmentError(() => createClassifier({ wasm: empty }), 'E_WASM_LOAD')).message, /not from this garment-wasm release/);
   const e = await expectGarmentError(() => createClassifier({ wasm: new WebAssembly.Module(empty), model: 'mlp' }), 'E_WASM_LOAD');
-  assert.match(e.message, /kernel interface missing, expected 1/);
+  assert.match(e.message, new RegExp(`kernel interface missing, expected ${WASM_ABI}`));
+  // A binary that names another interface version (as another release's would).
+  const name = [...new TextEncoder().encode('ABI_VERSION')];
+  const other = new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x06, 0x06, 0x01, 0x7f, 0x00, 0x41, WASM_ABI - 1, 0x0b, // global section: i32 const WASM_ABI - 1
+    0x07, 2 + name.length + 2, 0x01, name.length, ...name, 0x03, 0x00, // export it as ABI_VERSION
+  ]);
+  const o = await expectGarmentError(() => createClassifier({ wasm: other, model: 'mlp' }), 'E_WASM_LOAD');
+  assert.match(o.message, new RegExp(`interface ${WASM_ABI - 1}, expected ${WASM_ABI}`));
   // One that imports something the library does not provide fails to instantiate.
   const needsF = new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,

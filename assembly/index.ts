@@ -7,7 +7,7 @@
  * gives a clear error instead of a missing function. test/wasm-abi.test.mjs holds the list that
  * goes with each number: changing the exports means a new number.
  */
-export const ABI_VERSION: i32 = 1;
+export const ABI_VERSION: i32 = 2;
 export { gemm } from './gemm';
 export { dense_forward, dense_backward_input, dense_backward_filter } from './dense';
 export { conv2d_forward } from './conv2d_forward';
@@ -19,7 +19,7 @@ export { relu_forward, relu_backward } from './activation';
 export { dropout_forward } from './dropout';
 export { softmax_cross_entropy, softmax } from './softmax_cross_entropy';
 export { adam_step } from './adam';
-export { fill, add_into, mul, u8_to_f32, dequantize_int8, transpose, bias_grad, count_nonfinite, channel_affine, scale_channels_f64 } from './tensor_ops';
+export { fill, add_into, mul, u8_to_f32, dequantize_int8, f16_to_f32, transpose, bias_grad, count_nonfinite, channel_affine, scale_channels_f64 } from './tensor_ops';
 export { exp64, log64, powi64, cos64 } from './math';
 export { sgd_step } from './sgd';
 export { bn_forward_stats, bn_forward_apply, bn_backward_stats, bn_backward_apply } from './batchnorm';

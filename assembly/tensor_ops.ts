@@ -73,6 +73,30 @@ export function dequantize_int8(q: usize, scales: usize, count: i32, channels: i
   }
 }
 
+/**
+ * out[i] = the f32 value of the IEEE binary16 bit pattern src[i] (exact: every f16 value is an
+ * f32 value), as a model with f16 tensors loads; NaN and Infinity patterns (refused by the reader)
+ * map to NaN and Infinity.
+ */
+export function f16_to_f32(src: usize, count: i32, out: usize): void {
+  for (let i = 0; i < count; i++) {
+    const h = <u32>load<u16>(src + (<usize>i << 1));
+    const sign = (h & 0x8000) << 16;
+    const e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    let v: f32;
+    if (e == 0) {
+      // Zero or subnormal: m * 2^-24, exact in f32.
+      v = <f32>m * <f32>5.9604644775390625e-8;
+      v = reinterpret<f32>(reinterpret<u32>(v) | sign);
+    } else {
+      // Normal (exponent rebias 15 -> 127) or, with e == 31, Infinity/NaN.
+      const bits = e == 31 ? 0x7f800000 | (m << 13) : ((e + 112) << 23) | (m << 13);
+      v = reinterpret<f32>(bits | sign);
+    }
+    store<f32>(out + (<usize>i << 2), v);
+  }
+}
+
 /** out[c, r] = src[r, c] for a rows x cols matrix. May not alias. */
 export function transpose(src: usize, rows: i32, cols: i32, out: usize): void {
   for (let r = 0; r < rows; r++) {

@@ -299,8 +299,9 @@ async function fromWeightFile(
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
       throw new GarmentError('E_WEIGHTS_MISMATCH', `weights: tensor ${p.name} has shape [${t.shape}], the model needs [${p.shape}]`);
     }
-    // Int8 tensors straight from the file dequantise in wasm (start-up time); the rest copy.
+    // Int8 and f16 tensors straight from the file convert in wasm (start-up time); the rest copy.
     if ('int8' in t) net.setInt8(t.int8, p.offset);
+    else if ('f16' in t) net.setF16(t.f16, p.offset);
     else net.params().set(t.data, p.offset);
     byName.delete(p.name);
   }

@@ -2,6 +2,7 @@
 // These kernels do no accumulation (or a fixed-order one), so results are compared bit for bit.
 import * as assert from 'uvu/assert';
 import { variants, variantSuite, rng, expectBits } from './helpers/wasm.mjs';
+import { fromFloat16Bits } from '../dist/node/internal.js';
 
 const fr = Math.fround;
 
@@ -298,6 +299,21 @@ for (const variant of variants) {
       const want = Float32Array.from(sentinel, (v, i) => (i < count ? q[i] * scales[i % channels] : v));
       expectBits(h.read(pO, count + 4), want, `${count} values, ${channels} channels`);
     }
+  });
+
+  ops.test('f16_to_f32: all 65536 bit patterns, exactly as JavaScript widens them', (h) => {
+    const src = Uint16Array.from({ length: 65536 }, (_, i) => i);
+    const pS = h.alloc(65536 * 2), pO = h.f32(65536 + 4);
+    new Uint16Array(h.eng.raw, pS, 65536).set(src);
+    const sentinel = new Float32Array(65536 + 4).fill(123);
+    h.write(pO, sentinel);
+    h.k.f16_to_f32(pS, 65536, pO);
+    const got = h.read(pO, 65536 + 4);
+    // NaN patterns: any NaN (the reader refuses them before this kernel runs).
+    const want = Float32Array.from(sentinel, (v, i) => (i < 65536 ? fromFloat16Bits(i) : v));
+    const nan = (i) => i < 65536 && (i & 0x7c00) === 0x7c00 && (i & 0x3ff) !== 0;
+    for (let i = 0; i < want.length; i++) if (nan(i)) { assert.ok(Number.isNaN(got[i]), `pattern ${i}`); got[i] = want[i] = 0; }
+    expectBits(got, want, 'every pattern');
   });
 
   ops.test('scale_channels_f64: f32 times an f64 channel scale, rounded once, same bits as JS', (h) => {

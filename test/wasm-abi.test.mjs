@@ -20,6 +20,15 @@ const EXPORTS = {
     'maxpool2d_backward', 'maxpool2d_forward', 'memory', 'mul', 'powi64', 'relu_backward', 'relu_forward',
     'scale_channels_f64', 'sgd_step', 'softmax', 'softmax_cross_entropy', 'transpose', 'u8_to_f32', 'winograd_weights',
   ],
+  // 2: f16_to_f32 (f16 tensors widened in wasm as a model loads).
+  2: [
+    'ABI_VERSION', 'adam_step', 'add_into', 'augment_images', 'bias_grad', 'bn_backward_apply', 'bn_backward_stats',
+    'bn_forward_apply', 'bn_forward_stats', 'channel_affine', 'conv2d_backward_filter', 'conv2d_backward_input',
+    'conv2d_forward', 'cos64', 'count_nonfinite', 'dense_backward_filter', 'dense_backward_input', 'dense_forward',
+    'dequantize_int8', 'dropout_forward', 'exp64', 'f16_to_f32', 'fill', 'gap_backward', 'gap_forward', 'gemm', 'log64',
+    'maxpool2d_backward', 'maxpool2d_forward', 'memory', 'mul', 'powi64', 'relu_backward', 'relu_forward',
+    'scale_channels_f64', 'sgd_step', 'softmax', 'softmax_cross_entropy', 'transpose', 'u8_to_f32', 'winograd_weights',
+  ],
 };
 
 const dist = new URL('../dist/', import.meta.url);

@@ -3,7 +3,7 @@ import { GarmentError } from '../errors.ts';
 import type { Kernels } from './kernels.ts';
 
 /** The kernel interface this code calls: assembly/index.ts's ABI_VERSION must match. */
-export const WASM_ABI = 1;
+export const WASM_ABI = 2;
 
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; browsers and V8 cap a memory at 65536 pages. */

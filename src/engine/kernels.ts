@@ -28,6 +28,7 @@ export interface Kernels {
   mul(a: number, b: number, out: number, count: number): void;
   u8_to_f32(src: number, out: number, count: number, scale: number, shift: number): void;
   dequantize_int8(q: number, scales: number, count: number, channels: number, out: number): void;
+  f16_to_f32(src: number, count: number, out: number): void;
   transpose(src: number, rows: number, cols: number, out: number): void;
   bias_grad(dy: number, rows: number, cols: number, db: number, accumulate: number): void;
   count_nonfinite(src: number, count: number): number;

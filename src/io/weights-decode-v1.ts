@@ -5,7 +5,6 @@
 
 import { GarmentError } from '../errors.ts';
 import { crc32 } from './crc32.ts';
-import { fromFloat16Bits } from './float16.ts';
 import { channelCount } from './quantize.ts';
 import {
   BYTES_PER_VALUE,
@@ -96,7 +95,9 @@ export function decodeV1(payload: Uint8Array, intact = false): StoredFile {
   const tensors: StoredTensor[] = entries.map((e) =>
     e.dtype === 'int8'
       ? { name: e.name, shape: e.shape, int8: readInt8(view, dataStart, e) }
-      : { name: e.name, shape: e.shape, data: readTensor(view, dataStart, e) },
+      : e.dtype === 'f16'
+        ? { name: e.name, shape: e.shape, f16: readF16(view, dataStart, e) }
+        : { name: e.name, shape: e.shape, data: readF32(view, dataStart, e) },
   );
   const file: StoredFile = { model: header.model, labels, input, tensors };
   if (metadata !== undefined) file.metadata = metadata as Record<string, unknown>;
@@ -167,24 +168,37 @@ const MAX_INT8_SCALE = 3.4028234663852886e38 / 127;
 // array views, which start-up code runs far faster than per-element DataView calls.
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** An f32 or f16 tensor, checked for NaN and Infinity. */
-function readTensor(view: DataView, dataStart: number, e: TensorEntry): Float32Array {
-  const count = e.length / BYTES_PER_VALUE[e.dtype];
+/** An f32 tensor, checked for NaN and Infinity. */
+function readF32(view: DataView, dataStart: number, e: TensorEntry): Float32Array {
+  const count = e.length / 4;
   const out = new Float32Array(count);
   const at = dataStart + e.offset;
   const abs = view.byteOffset + at;
-  if (e.dtype === 'f32') {
-    if (LITTLE_ENDIAN && abs % 4 === 0) out.set(new Float32Array(view.buffer, abs, count));
-    else for (let i = 0; i < count; i++) out[i] = view.getFloat32(at + i * 4, true);
-  } else {
-    for (let i = 0; i < count; i++) out[i] = fromFloat16Bits(view.getUint16(at + i * 2, true));
-  }
+  if (LITTLE_ENDIAN && abs % 4 === 0) out.set(new Float32Array(view.buffer, abs, count));
+  else for (let i = 0; i < count; i++) out[i] = view.getFloat32(at + i * 4, true);
   for (let i = 0; i < count; i++) {
-    if (!Number.isFinite(out[i])) {
-      fail(`tensor ${show(e.name)}: value ${i} is ${out[i]}, expected a finite number`);
-    }
+    if (!Number.isFinite(out[i])) notFinite(e, i, out[i]);
   }
   return out;
+}
+
+/** An f16 tensor's bit patterns, checked for NaN and Infinity (exponent bits all ones), copied out of the payload. */
+function readF16(view: DataView, dataStart: number, e: TensorEntry): Uint16Array {
+  const count = e.length / 2;
+  const at = dataStart + e.offset;
+  const abs = view.byteOffset + at;
+  const out = LITTLE_ENDIAN
+    ? new Uint16Array(new Uint8Array(view.buffer, abs, e.length).slice().buffer)
+    : Uint16Array.from({ length: count }, (_, i) => view.getUint16(at + i * 2, true));
+  for (let i = 0; i < count; i++) {
+    const b = out[i];
+    if ((b & 0x7c00) === 0x7c00) notFinite(e, i, b & 0x3ff ? NaN : b & 0x8000 ? -Infinity : Infinity);
+  }
+  return out;
+}
+
+function notFinite(e: TensorEntry, i: number, v: number): never {
+  return fail(`tensor ${show(e.name)}: value ${i} is ${v}, expected a finite number`);
 }
 
 /**

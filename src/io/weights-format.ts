@@ -38,12 +38,16 @@ export interface Int8Source {
 }
 
 /**
- * A tensor as the decoder returns it: int8 tensors stay in their stored form, which a classifier
- * dequantises in wasm straight into its parameters (at start-up JavaScript's optimiser has not
- * reached a 100k-element loop yet: that loop was ~5-9 ms of the bundled model's load);
- * decodeWeights dequantises them in JavaScript, with the same bits.
+ * A tensor as the decoder returns it: int8 and f16 tensors stay in their stored form (checked),
+ * which a classifier converts in wasm straight into its parameters (at start-up JavaScript's
+ * optimiser has not reached a long loop yet: dequantising in JavaScript was ~5-9 ms of the bundled
+ * model's load, converting its f16 tensors ~1.5 ms); decodeWeights converts them in JavaScript,
+ * with the same bits.
  */
-export type StoredTensor = WeightTensor | { name: string; shape: number[]; int8: Int8Source };
+export type StoredTensor =
+  | WeightTensor
+  | { name: string; shape: number[]; int8: Int8Source }
+  | { name: string; shape: number[]; f16: Uint16Array };
 
 /** A decoded weight file before int8 tensors are dequantised. */
 export interface StoredFile extends Omit<WeightFile, 'tensors'> {

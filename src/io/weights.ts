@@ -7,6 +7,7 @@ import { GarmentError } from '../errors.ts';
 import { crc32 } from './crc32.ts';
 import { gunzipCapped, isGzip } from './gunzip.ts';
 import { asWeightError, corrupt, decodePayload, hex, isRawPayload } from './weights-decode.ts';
+import { float16ToFloat32 } from './float16.ts';
 import { dequantizeInt8 } from './quantize.ts';
 import { MAX_PAYLOAD_BYTES, show, type StoredFile, type WeightFile } from './weights-format.ts';
 
@@ -44,10 +45,14 @@ export function decodeWeights(bytes: Uint8Array): WeightFile {
   });
 }
 
-/** Every tensor as f32 values: int8 tensors dequantised (the classifier does this in wasm instead). */
+/** Every tensor as f32 values: int8 tensors dequantised, f16 ones widened (the classifier does both in wasm instead). */
 function dequantized(file: StoredFile): WeightFile {
   const tensors = file.tensors.map((t) =>
-    'int8' in t ? { name: t.name, shape: t.shape, data: dequantizeInt8(t.int8.q, t.int8.scales, t.shape) } : t,
+    'int8' in t
+      ? { name: t.name, shape: t.shape, data: dequantizeInt8(t.int8.q, t.int8.scales, t.shape) }
+      : 'f16' in t
+        ? { name: t.name, shape: t.shape, data: float16ToFloat32(t.f16) }
+        : t,
   );
   return { ...file, tensors };
 }

@@ -139,6 +139,16 @@ export class Network {
     arena.reset(mark);
   }
 
+  /** Writes an f16 tensor (bit patterns) into the parameters from element `offset` on, widened by wasm. */
+  setF16(src: Uint16Array, offset: number): void {
+    const arena = this.arena, mark = arena.mark();
+    const at = arena.alloc(src.length * 2);
+    this.engine.ensure(arena.size);
+    new Uint16Array(this.engine.raw, at, src.length).set(src);
+    this.engine.k.f16_to_f32(at, src.length, this.region.params + offset * 4);
+    arena.reset(mark);
+  }
+
   /** Adam's first and second moments, live views. */
   moments(): [Float32Array, Float32Array] {
     const f = this.engine.f32, n = this.layout.paramCount;

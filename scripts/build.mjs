@@ -5,6 +5,7 @@ import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, copyFileSync, writ
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { oneCoreChunk } from './one-core-chunk.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -104,9 +105,11 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
 };
+// Node, Deno and Bun: the entry's start-up code in one chunk (scripts/one-core-chunk.mjs).
+const entriesAndFile = (file) => oneCoreChunk(root, ['src/internal.ts', 'src/onnx/index.ts', file]);
 const builds = [
-  { dir: 'node', conditions: ['node'], platform: 'node', wasm: wasmFiles, weights: weightsFromFile },
-  { dir: 'deno', conditions: ['deno'], platform: 'neutral', wasm: wasmFiles, weights: weightsFromDenoFile },
+  { dir: 'node', conditions: ['node'], platform: 'node', wasm: wasmFiles, weights: weightsFromFile, core: entriesAndFile('src/pretrained/default-weights-file.ts') },
+  { dir: 'deno', conditions: ['deno'], platform: 'neutral', wasm: wasmFiles, weights: weightsFromDenoFile, core: entriesAndFile('src/pretrained/default-weights-deno.ts') },
   { dir: 'web', conditions: ['browser'], platform: 'neutral', wasm: wasmFiles },
   { dir: 'edge', conditions: ['workerd'], platform: 'neutral', wasm: ['garment-simd.wasm'], entries: { index: 'src/index.ts' }, noWorker: true },
 ];
@@ -121,7 +124,7 @@ for (const t of builds) {
     conditions: t.conditions,
     // Edge runtimes never start workers; their bundle carries no worker script.
     define: { __GARMENT_WORKER_SOURCE__: JSON.stringify(t.noWorker ? '' : workerSource) },
-    plugins: [t.weights ?? sharedWeights, edgeWasm],
+    plugins: [t.weights ?? sharedWeights, edgeWasm, ...(t.core ? [t.core] : [])],
   });
   for (const f of t.wasm) copyFileSync(join(out, f), join(out, t.dir, f));
 }

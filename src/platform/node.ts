@@ -2,22 +2,23 @@
 // Node and Bun (and Deno given a path to this build): files through node:fs, wasm read from
 // beside the bundle.
 import { readFileSync } from 'node:fs';
-import { readFile as fsReadFile, writeFile, rename, mkdir, stat, unlink } from 'node:fs/promises';
-import { availableParallelism, cpus, homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { availableParallelism, cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { GarmentError } from '../errors.ts';
 import type { Platform, WorkerHandle } from './types.ts';
 
-// worker_threads and zlib load on first use: an app that only classifies pays for neither.
+// Everything but reading the wasm binary loads on first use (zlib, worker_threads, the
+// asynchronous file API, paths): an app that only classifies pays for none of it, and Bun loads
+// each of these modules slowly (node:fs/promises ~1.5 ms, node:path with node:url ~1 ms).
 const lazyRequire = createRequire(import.meta.url);
+const fsp = () => lazyRequire('node:fs/promises') as typeof import('node:fs/promises');
+const paths = () => lazyRequire('node:path') as typeof import('node:path');
 import { createWebWorker } from './web-worker.ts';
 
 async function readFile(path: string): Promise<Uint8Array> {
   try {
     // A file: URL (e.g. `createClassifier({ wasm: new URL(import.meta.resolve(...)) })`) is a path too.
-    const buf = await fsReadFile(path.startsWith('file:') ? fileURLToPath(path) : path);
+    const buf = await fsp().readFile(path.startsWith('file:') ? new URL(path) : path);
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
     throw missing(e, path);
@@ -41,38 +42,40 @@ export const platform: Platform = {
   async loadWasm(fileName) {
     // Read and compiled synchronously: the binaries are small and compile lazily, and the
     // asynchronous paths cost start-up a trip through the thread pool and the event loop each.
-    const path = fileURLToPath(new URL(`./${fileName}`, import.meta.url));
+    const url = new URL(`./${fileName}`, import.meta.url);
     let bytes: Uint8Array;
     try {
-      bytes = readFileSync(path);
+      bytes = readFileSync(url);
     } catch (e) {
-      throw missing(e, path);
+      throw missing(e, (lazyRequire('node:url') as typeof import('node:url')).fileURLToPath(url));
     }
     return new WebAssembly.Module(bytes as BufferSource);
   },
   readFile,
   async fileExists(path) {
     try {
-      return (await stat(path)).isFile();
+      return (await fsp().stat(path)).isFile();
     } catch {
       return false;
     }
   },
   async writeFileAtomic(path, bytes) {
-    await mkdir(dirname(path), { recursive: true });
+    const fs = fsp();
+    await fs.mkdir(paths().dirname(path), { recursive: true });
     const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`;
     try {
-      await writeFile(tmp, bytes);
-      await rename(tmp, path);
+      await fs.writeFile(tmp, bytes);
+      await fs.rename(tmp, path);
     } catch (e) {
-      await unlink(tmp).catch(() => {});
+      await fs.unlink(tmp).catch(() => {});
       throw e;
     }
   },
-  joinPath: (...parts) => join(...parts),
+  joinPath: (...parts) => paths().join(...parts),
   defaultCacheDir() {
     const xdg = process.env.XDG_CACHE_HOME;
-    return join(xdg || join(homedir(), '.cache'), 'garment-wasm');
+    const { join } = paths();
+    return join(xdg || join((lazyRequire('node:os') as typeof import('node:os')).homedir(), '.cache'), 'garment-wasm');
   },
   env: (name) => process.env[name],
   workers: true,

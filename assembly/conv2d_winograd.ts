@@ -26,9 +26,9 @@ export function winograd_weights(w: usize, C: i32, F: i32, u: usize): void {
 }
 
 /**
- * U[k][c][f] from w[kh][kw][c][f] (3x3xCxF). Four (c, f) pairs at a time (F is a multiple of 4
- * on this path): the same additions and halvings per element as one at a time, so the same bits,
- * in a quarter of the loop turns (this runs at a model's first prediction, as baseline code).
+ * U[k][c][f] from w[kh][kw][c][f] (3x3xCxF). Four (c, f) pairs at a time, then one at a time
+ * for the rest: the same additions and halvings per element either way, so the same bits, in a
+ * quarter of the loop turns (this runs at a model's first prediction, as baseline code).
  */
 function transformWeights(w: usize, C: i32, F: i32, u: usize): void {
   const CF = C * F;

@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, copyFileSync, writ
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { oneCoreChunk } from './one-core-chunk.mjs';
+import { dropCoreExport, oneCoreChunk } from './one-core-chunk.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -105,27 +105,27 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
 };
-// Node, Deno and Bun: the entry's start-up code in one chunk (scripts/one-core-chunk.mjs).
-const entriesAndFile = (file) => oneCoreChunk(root, ['src/internal.ts', 'src/onnx/index.ts', file]);
+// Node, Deno and Bun (`oneChunk`): the entry's start-up code in one chunk (scripts/one-core-chunk.mjs).
 const builds = [
-  { dir: 'node', conditions: ['node'], platform: 'node', wasm: wasmFiles, weights: weightsFromFile, core: entriesAndFile('src/pretrained/default-weights-file.ts') },
-  { dir: 'deno', conditions: ['deno'], platform: 'neutral', wasm: wasmFiles, weights: weightsFromDenoFile, core: entriesAndFile('src/pretrained/default-weights-deno.ts') },
+  { dir: 'node', conditions: ['node'], platform: 'node', wasm: wasmFiles, weights: weightsFromFile, oneChunk: true },
+  { dir: 'deno', conditions: ['deno'], platform: 'neutral', wasm: wasmFiles, weights: weightsFromDenoFile, oneChunk: true },
   { dir: 'web', conditions: ['browser'], platform: 'neutral', wasm: wasmFiles },
   { dir: 'edge', conditions: ['workerd'], platform: 'neutral', wasm: ['garment-simd.wasm'], entries: { index: 'src/index.ts' }, noWorker: true },
 ];
 for (const t of builds) {
-  await esbuild.build({
+  const options = {
     ...common,
-    entryPoints: t.entries ?? entries,
-    outdir: join(out, t.dir),
-    splitting: true,
     format: 'esm',
     platform: t.platform,
     conditions: t.conditions,
     // Edge runtimes never start workers; their bundle carries no worker script.
     define: { __GARMENT_WORKER_SOURCE__: JSON.stringify(t.noWorker ? '' : workerSource) },
-    plugins: [t.weights ?? sharedWeights, edgeWasm, ...(t.core ? [t.core] : [])],
-  });
+    plugins: [t.weights ?? sharedWeights, edgeWasm],
+  };
+  const others = Object.values(entries).filter((p) => p !== entries.index);
+  if (t.oneChunk) options.plugins.push(await oneCoreChunk(root, options, others));
+  await esbuild.build({ ...options, entryPoints: t.entries ?? entries, outdir: join(out, t.dir), splitting: true });
+  if (t.oneChunk) for (const name of Object.keys(entries)) if (name !== 'index') dropCoreExport(join(out, t.dir, `${name}.js`));
   for (const f of t.wasm) copyFileSync(join(out, f), join(out, t.dir, f));
 }
 await esbuild.build({

@@ -77,7 +77,7 @@ for (const variant of variants) {
     const r = rng(33);
     // G g (then the same on each row of the result): g_0, (g_0 + g_1 + g_2) / 2, (g_0 - g_1 + g_2) / 2, g_2.
     const g4 = (x0, x1, x2) => [x0, fr(0.5 * fr(fr(x0 + x1) + x2)), fr(0.5 * fr(fr(x0 - x1) + x2)), x2];
-    for (const [C, F] of [[8, 4], [12, 16], [32, 64], [1, 3]]) {
+    for (const [C, F] of [[8, 4], [12, 16], [32, 64], [1, 3], [3, 3]]) {
       const CF = C * F;
       const w = r.f32(9 * CF, -2, 2);
       const pW = h.f32(w), pU = h.f32(16 * CF);

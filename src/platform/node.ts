@@ -2,14 +2,14 @@
 // Node and Bun (and Deno given a path to this build): files through node:fs, wasm read from
 // beside the bundle.
 import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import { GarmentError } from '../errors.ts';
 import type { Platform, WorkerHandle } from './types.ts';
 
-// Everything but reading the wasm binary loads on first use (zlib, worker_threads, the
-// asynchronous file API, paths): an app that only classifies pays for none of it, and Bun loads
-// each of these modules slowly (node:fs/promises ~1.5 ms, node:path with node:url ~1 ms).
+// What classifying does not need loads on first use (zlib, worker_threads, the asynchronous
+// file API, paths): an app that only classifies pays for none of it, and Bun loads each of these
+// modules slowly (node:fs/promises ~1.5 ms, node:path with node:url ~1 ms).
 const lazyRequire = createRequire(import.meta.url);
 const fsp = () => lazyRequire('node:fs/promises') as typeof import('node:fs/promises');
 const paths = () => lazyRequire('node:path') as typeof import('node:path');
@@ -75,7 +75,7 @@ export const platform: Platform = {
   defaultCacheDir() {
     const xdg = process.env.XDG_CACHE_HOME;
     const { join } = paths();
-    return join(xdg || join((lazyRequire('node:os') as typeof import('node:os')).homedir(), '.cache'), 'garment-wasm');
+    return join(xdg || join(homedir(), '.cache'), 'garment-wasm');
   },
   env: (name) => process.env[name],
   workers: true,

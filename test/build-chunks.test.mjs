@@ -31,4 +31,15 @@ for (const dir of ['node', 'deno']) {
   });
 }
 
+test('the other entries do not export the plugin\'s helper binding', async () => {
+  for (const dir of ['node', 'deno']) {
+    for (const entry of ['onnx.js', 'internal.js']) {
+      const code = readFileSync(new URL(`../dist/${dir}/${entry}`, import.meta.url), 'utf8');
+      assert.not.ok(/as __garmentCore\b/.test(code), `${dir}/${entry} exports __garmentCore`);
+    }
+  }
+  const onnx = await import('../dist/node/onnx.js');
+  assert.equal(Object.keys(onnx).sort(), ['toONNX', 'weightsToONNX']);
+});
+
 test.run();

@@ -3,7 +3,7 @@ import { GarmentError, show } from './errors.ts';
 import { canShareMemory, loadModule, type WasmSource } from './engine/module.ts';
 import { platform } from '#platform';
 import { type BatchInput, type ImageInput, isBatch, toPixels } from './input.ts';
-import { CHECKPOINT_TENSOR_PREFIXES, type StoredFile } from './io/weights-format.ts';
+import { CHECKPOINT_TENSOR_PREFIXES, checkLabels, type StoredFile } from './io/weights-format.ts';
 import type { SaveOptions } from './io/save-network.ts';
 import { readWeightFile } from './io/weights-read.ts';
 import { DEFAULT_NORM, Network, argmax, type InputNorm, type ThreadConfig } from './model/network.ts';
@@ -175,19 +175,6 @@ export class Classifier {
   }
 }
 
-function checkLabels(labels: unknown, what: string): string[] {
-  if (!Array.isArray(labels) || labels.length < 2 || labels.length > 65536) {
-    throw new GarmentError('E_OPTION', `${what}: labels must be an array of 2 to 65536 class names`);
-  }
-  const seen = new Set<string>();
-  for (const l of labels) {
-    if (typeof l !== 'string' || l.length === 0) throw new GarmentError('E_OPTION', `${what}: every label must be a non-empty string`);
-    if (seen.has(l)) throw new GarmentError('E_OPTION', `${what}: duplicate label "${l}"`);
-    seen.add(l);
-  }
-  return labels as string[];
-}
-
 function checkSeed(seed: unknown): number {
   if (seed === undefined) return 1;
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
@@ -260,7 +247,7 @@ export async function createClassifier(options: ClassifierOptions = {}): Promise
   const setup = networkSetup(options, typeof options.threads === 'number', workers);
   setup.catch(() => {}); // awaited below; a rejection before that must not go unhandled
   if (options.model !== undefined) {
-    const labels = checkLabels(options.labels ?? FASHION_MNIST_LABELS, 'createClassifier');
+    const labels = checkLabels(options.labels ?? FASHION_MNIST_LABELS, 'E_OPTION');
     // Presets and initialisation load only here: apps that load saved weights never fetch them.
     const layers = typeof options.model === 'string'
       ? validateLayers((await import('./model/presets.ts')).presetLayers(options.model, labels.length))
@@ -285,7 +272,8 @@ async function fromWeightFile(
 ): Promise<Classifier> {
   const spec = file.model as { layers?: unknown } | null;
   const layers = validateLayers(spec && typeof spec === 'object' ? spec.layers : undefined);
-  const labels = checkLabels(labelsOverride ?? file.labels, 'weights');
+  // The file's labels were checked as it was read; labels passed in are checked here.
+  const labels = labelsOverride == null ? file.labels : checkLabels(labelsOverride, 'E_OPTION');
   const inp = file.input;
   if (inp.height !== IMAGE_SIDE || inp.width !== IMAGE_SIDE || inp.channels !== 1) {
     throw new GarmentError('E_WEIGHTS_MISMATCH', `weights: this version runs 28x28x1 models, the file describes ${inp.height}x${inp.width}x${inp.channels}`);

@@ -7,7 +7,7 @@ import { GarmentError } from '../errors.ts';
 import type { Int8Source } from '../io/weights-format.ts';
 import type { Pool } from '../threads/pool.ts';
 import { CONTROL_WORDS } from '../threads/protocol.ts';
-import { type Layout, inferLayout } from './layout.ts';
+import { type Layout, inferLayout, size } from './layout.ts';
 import { foldBatchNormInto } from './fold.ts';
 import { type BatchNormShare, type ParamRegion, type TrainingPlanFactory, Workspace, allocParams } from './plan.ts';
 import type { LayerSpec } from './spec.ts';
@@ -20,6 +20,18 @@ const ARENA_START = 1024;
 const SHARED_MAX_BYTES = 1 << 30;
 /** Below this many images, inference runs on the calling thread: a worker round trip costs more. */
 const POOL_MIN_INFER = 64;
+
+/**
+ * Images per inference slice: as many as keep a layer's input and output within ~1.5 MB, so a
+ * slice's activations stay in the core's L2 cache as it runs layer after layer (8 to 256; one
+ * image of seed-cnn's first conv layer is 89 KB). Batch 256 on one thread, against slices of 256:
+ * seed-cnn 1.4x, cnn 1.1x, mlp and default unchanged. Every image's result is independent of
+ * its slice, so this changes no bit.
+ */
+export function inferSliceImages(layout: Layout): number {
+  const most = Math.max(...layout.layers.map((l) => size(l.input) + size(l.output)));
+  return Math.max(8, Math.min(256, (393216 / most) & ~3));
+}
 
 /** Pixel normalisation: input = pixel * scale + shift. */
 export interface InputNorm {
@@ -238,9 +250,11 @@ export class Network {
     if (side && pooled) {
       await side.inferOnPool(this, pooled, n, output, load, read);
     } else {
-      const ws = this.localWorkspace(Math.min(n, 256), false);
-      for (let at = 0; at < n; at += ws.capacity) {
-        const count = Math.min(ws.capacity, n - at);
+      // A workspace laid out for training may hold more: slices stay cache-sized anyway.
+      const step = Math.min(n, inferSliceImages(this.layout));
+      const ws = this.localWorkspace(step, false);
+      for (let at = 0; at < n; at += step) {
+        const count = Math.min(step, n - at);
         load(ws, at, count);
         inferSlice(this.engine, this.layout, ws, count, output, this.norm);
         read(ws, at, count);

@@ -66,6 +66,31 @@ export function singleChannelForward(
           store4(o + 3 * fs, d0, d1, bias, f, relu, two);
         }
       }
+      // Two pixels left (26 = 6 x 4 + 2 for seed-cnn's valid conv): a pair, not two singles.
+      if (ow + 2 <= Wo) {
+        for (let f = 0; f < F; f += 8) {
+          const two = f + 8 <= F;
+          let a0 = zero4(), a1 = zero4(), b0 = zero4(), b1 = zero4();
+          let row = at(plane, oh * Wp + ow);
+          let wv = at(w, f);
+          for (let kh = 0; kh < K; kh++) {
+            let src = row;
+            for (let kw = 0; kw < K; kw++) {
+              const w0 = v128.load(wv), w1 = two ? v128.load(wv, 16) : zero4();
+              const p0 = v128.load32_splat(src), p1 = v128.load32_splat(src, 4);
+              a0 = madd(a0, p0, w0); a1 = madd(a1, p0, w1);
+              b0 = madd(b0, p1, w0); b1 = madd(b1, p1, w1);
+              src += 4;
+              wv += fs;
+            }
+            row += rowBytes;
+          }
+          const o = out + (<usize>((oh * Wo + ow) * F + f) << 2);
+          store4(o, a0, a1, bias, f, relu, two);
+          store4(o + fs, b0, b1, bias, f, relu, two);
+        }
+        ow += 2;
+      }
       for (; ow < Wo; ow++) {
         for (let f = 0; f < F; f += 8) {
           const two = f + 8 <= F;

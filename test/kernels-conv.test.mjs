@@ -19,6 +19,8 @@ const CONFIGS = [
   // The first-layer kernels' 3x3 paths: whole blocks of 8 filters plus a block of 4, and 4 alone;
   // the relaxed build's weight gradient also takes blocks of 12 (12 + 8, 12 + 12 + 4).
   [3, 7, 9, 1, 12, 3, 'same'], [2, 6, 5, 1, 4, 3, 'valid'], [2, 5, 6, 1, 20, 3, 'valid'], [1, 4, 7, 1, 28, 3, 'same'],
+  // seed-cnn's first layer: rows of 26 outputs, six blocks of four pixels and a pair.
+  [1, 28, 28, 1, 32, 3, 'valid'],
 ].map(([N, H, W, C, F, K, padding]) => {
   const pad = padding === 'same' ? (K - 1) / 2 : 0;
   const Ho = H + 2 * pad - K + 1, Wo = W + 2 * pad - K + 1;

@@ -66,52 +66,52 @@ export function singleChannelForward(
           store4(o + 3 * fs, d0, d1, bias, f, relu, two);
         }
       }
-      // Two pixels left (26 = 6 x 4 + 2 for seed-cnn's valid conv): a pair, not two singles.
+      // Pixels left over: a pair (seed-cnn's rows of 26 = 6 x 4 + 2), then singles.
       if (ow + 2 <= Wo) {
-        for (let f = 0; f < F; f += 8) {
-          const two = f + 8 <= F;
-          let a0 = zero4(), a1 = zero4(), b0 = zero4(), b1 = zero4();
-          let row = at(plane, oh * Wp + ow);
-          let wv = at(w, f);
-          for (let kh = 0; kh < K; kh++) {
-            let src = row;
-            for (let kw = 0; kw < K; kw++) {
-              const w0 = v128.load(wv), w1 = two ? v128.load(wv, 16) : zero4();
-              const p0 = v128.load32_splat(src), p1 = v128.load32_splat(src, 4);
-              a0 = madd(a0, p0, w0); a1 = madd(a1, p0, w1);
-              b0 = madd(b0, p1, w0); b1 = madd(b1, p1, w1);
-              src += 4;
-              wv += fs;
-            }
-            row += rowBytes;
-          }
-          const o = out + (<usize>((oh * Wo + ow) * F + f) << 2);
-          store4(o, a0, a1, bias, f, relu, two);
-          store4(o + fs, b0, b1, bias, f, relu, two);
-        }
+        forwardTail(plane, Wp, w, F, K, out, oh, ow, Wo, bias, relu, true);
         ow += 2;
       }
-      for (; ow < Wo; ow++) {
-        for (let f = 0; f < F; f += 8) {
-          const two = f + 8 <= F;
-          let a0 = zero4(), a1 = zero4();
-          let row = at(plane, oh * Wp + ow);
-          let wv = at(w, f);
-          for (let kh = 0; kh < K; kh++) {
-            let src = row;
-            for (let kw = 0; kw < K; kw++) {
-              const p0 = v128.load32_splat(src);
-              a0 = madd(a0, p0, v128.load(wv));
-              if (two) a1 = madd(a1, p0, v128.load(wv, 16));
-              src += 4;
-              wv += fs;
-            }
-            row += rowBytes;
-          }
-          store4(out + (<usize>((oh * Wo + ow) * F + f) << 2), a0, a1, bias, f, relu, two);
-        }
-      }
+      for (; ow < Wo; ow++) forwardTail(plane, Wp, w, F, K, out, oh, ow, Wo, bias, relu, false);
     }
+  }
+}
+
+/**
+ * singleChannelForward for one pixel, or two side by side (`pair`, a constant at each call site),
+ * at (oh, ow): every filter block, taps in (kh, kw) order like the 4-pixel tile.
+ */
+// @ts-ignore: decorator
+@inline function forwardTail(
+  plane: usize, Wp: i32, w: usize, F: i32, K: i32, out: usize, oh: i32, ow: i32, Wo: i32,
+  bias: usize, relu: bool, pair: bool,
+): void {
+  const fs = <usize>F << 2;
+  const rowBytes = <usize>Wp << 2;
+  for (let f = 0; f < F; f += 8) {
+    const two = f + 8 <= F;
+    let a0 = zero4(), a1 = zero4(), b0 = zero4(), b1 = zero4();
+    let row = at(plane, oh * Wp + ow);
+    let wv = at(w, f);
+    for (let kh = 0; kh < K; kh++) {
+      let src = row;
+      for (let kw = 0; kw < K; kw++) {
+        const w0 = v128.load(wv), w1 = two ? v128.load(wv, 16) : zero4();
+        const p0 = v128.load32_splat(src);
+        a0 = madd(a0, p0, w0);
+        if (two) a1 = madd(a1, p0, w1);
+        if (pair) {
+          const p1 = v128.load32_splat(src, 4);
+          b0 = madd(b0, p1, w0);
+          if (two) b1 = madd(b1, p1, w1);
+        }
+        src += 4;
+        wv += fs;
+      }
+      row += rowBytes;
+    }
+    const o = out + (<usize>((oh * Wo + ow) * F + f) << 2);
+    store4(o, a0, a1, bias, f, relu, two);
+    if (pair) store4(o + fs, b0, b1, bias, f, relu, two);
   }
 }
 

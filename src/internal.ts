@@ -31,7 +31,7 @@ export {
 export { Engine, WASM_ABI } from './engine/engine.ts';
 export { loadModule } from './engine/module.ts';
 export { CONV_DESC, DENSE_DESC, GEMM_DESC, ADAM_DESC, writeDesc } from './engine/descriptors.ts';
-export { Network, inferSliceImages } from './model/network.ts';
+export { Network } from './model/network.ts';
 export { inferLayout } from './model/layout.ts';
 export { validateLayers } from './model/spec.ts';
 export { presetLayers } from './model/presets.ts';

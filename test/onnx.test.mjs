@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
 import { createClassifier } from 'garment-wasm';
-import { encodeWeights, inferSliceImages, networkOf } from '../dist/node/internal.js';
+import { encodeWeights, networkOf } from '../dist/node/internal.js';
 import { syntheticDataset } from './helpers/synthetic.mjs';
 
 // The `garment-wasm/onnx` entry once the build ships it; until then the same source, bundled here.
@@ -40,7 +40,7 @@ async function garmentLogits(clf, data) {
   const classes = clf.labels.length;
   const out = new Float32Array(data.count * classes);
   // One inference slice at a time: the workspace holds the logits of the last slice only.
-  const slice = inferSliceImages(net.layout);
+  const slice = net.inferSlice;
   for (let at = 0; at < data.count; at += slice) {
     const n = Math.min(slice, data.count - at);
     await net.infer(data.images, at, n, 'probs');

@@ -7,15 +7,14 @@ import { platform } from '#platform';
 import * as P from '../threads/protocol.ts';
 import { Pool } from '../threads/pool.ts';
 import { IMAGE_SIDE } from '../types.ts';
-import { type Network, type PoolState, inferSliceImages } from './network.ts';
+import type { Network, PoolState } from './network.ts';
 import { Workspace } from './plan.ts';
 
 /**
- * Images per worker and job during inference: the cache-sized slice (see inferSliceImages), but
- * 64 to 128, since each job is a round trip to the workers (mlp: 218k images/s at 64 per worker,
- * 181k at 32).
+ * Images per worker and job during inference: the network's cache-sized slice, but 64 to 128,
+ * since each job is a round trip to the workers, which small models feel first.
  */
-const poolInferSlice = (net: Network) => Math.max(64, Math.min(128, inferSliceImages(net.layout)));
+const poolInferSlice = (net: Network) => Math.max(64, Math.min(128, net.inferSlice));
 
 /**
  * The pool, started on first use, with workspaces of at least `capacity` images per worker;

@@ -24,11 +24,11 @@ const POOL_MIN_INFER = 64;
 /**
  * Images per inference slice: as many as keep a layer's input and output within ~1.5 MB, so a
  * slice's activations stay in the core's L2 cache as it runs layer after layer (8 to 256; one
- * image of seed-cnn's first conv layer is 89 KB). Batch 256 on one thread, against slices of 256:
- * seed-cnn 1.4x, cnn 1.1x, mlp and default unchanged. Every image's result is independent of
- * its slice, so this changes no bit.
+ * image of seed-cnn's first conv layer is 89 KB). `npm run bench`, seed-cnn at batch 256 on one
+ * thread, against slices of 256: 1.94x -> 2.33x onnxruntime-web, 1.44x -> 2.05x TF.js wasm. Every
+ * image's result is independent of its slice, so this changes no bit.
  */
-export function inferSliceImages(layout: Layout): number {
+function inferSliceImages(layout: Layout): number {
   const most = Math.max(...layout.layers.map((l) => size(l.input) + size(l.output)));
   return Math.max(8, Math.min(256, (393216 / most) & ~3));
 }
@@ -98,6 +98,8 @@ export class Network {
   poolDisabled = false;
   /** Control block of the pool, allocated with the parameters so layouts never move it. */
   readonly control: number;
+  /** Images per inference slice (see inferSliceImages). */
+  readonly inferSlice: number;
 
   private constructor(
     engine: Engine, module: WebAssembly.Module, layers: LayerSpec[], layout: Layout, arena: Arena,
@@ -112,6 +114,7 @@ export class Network {
     this.norm = norm;
     this.threads = threads;
     this.control = control;
+    this.inferSlice = inferSliceImages(layout);
     this.workspaceMark = arena.mark();
     this.localMark = this.workspaceMark;
   }
@@ -251,7 +254,7 @@ export class Network {
       await side.inferOnPool(this, pooled, n, output, load, read);
     } else {
       // A workspace laid out for training may hold more: slices stay cache-sized anyway.
-      const step = Math.min(n, inferSliceImages(this.layout));
+      const step = Math.min(n, this.inferSlice);
       const ws = this.localWorkspace(step, false);
       for (let at = 0; at < n; at += step) {
         const count = Math.min(step, n - at);

@@ -49,7 +49,7 @@ export type StoredTensor =
   | { name: string; shape: number[]; int8: Int8Source }
   | { name: string; shape: number[]; f16: Uint16Array };
 
-/** A decoded weight file before int8 tensors are dequantised. */
+/** A decoded weight file before its int8 and f16 tensors become f32 (see StoredTensor). */
 export interface StoredFile extends Omit<WeightFile, 'tensors'> {
   tensors: StoredTensor[];
 }

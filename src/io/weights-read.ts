@@ -5,7 +5,7 @@ import { inflateCapped } from './inflate.ts';
 import { asWeightError, corrupt, decodePayload, hex, isRawPayload } from './weights-decode.ts';
 import { MAX_PAYLOAD_BYTES, show, type StoredFile } from './weights-format.ts';
 
-/** The decoded file; int8 tensors stay in their stored form (see StoredTensor). */
+/** The decoded file; int8 and f16 tensors stay in their stored form (see StoredTensor). */
 export async function readWeightFile(bytes: Uint8Array): Promise<StoredFile> {
   if (!(bytes instanceof Uint8Array)) throw new GarmentError('E_OPTION', `weights: expected a Uint8Array, found ${show(bytes)}`);
   let payload = bytes;

@@ -33,7 +33,7 @@ export function decodeWeights(bytes: Uint8Array): WeightFile {
   return asWeightError(() => {
     if (isRawPayload(bytes)) {
       if (bytes.length > MAX_PAYLOAD_BYTES) corrupt(`the payload is ${bytes.length} bytes, more than the ${MAX_PAYLOAD_BYTES} allowed`);
-      return dequantized(decodePayload(bytes));
+      return allF32(decodePayload(bytes));
     }
     if (!isGzip(bytes)) {
       const found = bytes.length < 2 ? `${bytes.length} byte(s)` : `bytes ${hex(bytes.subarray(0, 2))}`;
@@ -41,12 +41,12 @@ export function decodeWeights(bytes: Uint8Array): WeightFile {
     }
     const payload = gunzipCapped(bytes, MAX_PAYLOAD_BYTES, 'E_WEIGHTS_FORMAT', 'gzip');
     checkGzipTrailer(bytes, payload);
-    return dequantized(decodePayload(payload));
+    return allF32(decodePayload(payload));
   });
 }
 
 /** Every tensor as f32 values: int8 tensors dequantised, f16 ones widened (the classifier does both in wasm instead). */
-function dequantized(file: StoredFile): WeightFile {
+function allF32(file: StoredFile): WeightFile {
   const tensors = file.tensors.map((t) =>
     'int8' in t
       ? { name: t.name, shape: t.shape, data: dequantizeInt8(t.int8.q, t.int8.scales, t.shape) }

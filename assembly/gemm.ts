@@ -77,7 +77,8 @@ export function gemmRun(
     } else {
       // Panels of MC rows: every column tile walks a panel while it is in L2. A tall A (an
       // im2col matrix of a whole batch, megabytes) was otherwise streamed from memory once per
-      // column tile: 16-18 -> 28-30 GFLOP/s on 12544x288 * 288x64 (bench/lib/kernels.mjs "in one piece" row). Same sums in the same order.
+      // column tile: 1.6-1.8x on 12544x288 * 288x64 (`node bench/compare-builds.mjs`, the tall-A
+      // row). Same sums in the same order.
       const N8 = N & ~7;
       for (let i0 = 0; i0 < M4; i0 += MC) {
         const i1 = min(M4, i0 + MC);

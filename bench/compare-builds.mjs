@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Two wasm binaries side by side on the kernels that recent work changed: the first layer's
-// convolution (forward at batch 1 and 64, weight gradient at batch 64), 2x2 max pooling and the
-// A-transposed GEMM of dense weight gradients.
+// convolution (forward at batch 1 and 64, weight gradient at batch 64), 2x2 max pooling, the
+// A-transposed GEMM of dense weight gradients and a GEMM with a tall A (a whole batch's im2col).
 // Rounds alternate between the binaries so machine drift cancels; each row prints the median time
 // per call of each binary, its ratio to the first, and whether every output has the same bits
 // (binaries of the same precision must agree exactly).
@@ -52,12 +52,14 @@ function pool(N, H, C) {
   return { run: (e) => e.k.maxpool2d_forward(x, y, N, H, H, C), out: y, len: N * (H >> 1) * (H >> 1) * C };
 }
 
-/** The cnn dense layer's weight gradient: C[3136x128] = X^T[3136x64] * dY[64x128], A read transposed. */
-function gemmTN(M, N, K) {
+/** C[MxN] = A[MxK] * B[KxN], with A stored transposed (K x M, as X^T in a weight gradient) or not. */
+function gemm(M, N, K, transposed) {
   const a = 1 << 20, b = a + M * K * 4 + 64, c = b + K * N * 4 + 64, d = c + M * N * 4 + 64;
   fill(a, c);
   for (const e of engines) {
-    writeDesc(e.raw, d, GEMM_DESC, { M, N, K, A: a, SAI: 1, SAK: M, B: b, LDB: N, C: c, LDC: N, BIAS: 0, FLAGS: 0 });
+    writeDesc(e.raw, d, GEMM_DESC, {
+      M, N, K, A: a, SAI: transposed ? 1 : K, SAK: transposed ? M : 1, B: b, LDB: N, C: c, LDC: N, BIAS: 0, FLAGS: 0,
+    });
   }
   return { run: (e) => e.k.gemm(d), out: c, len: M * N };
 }
@@ -69,7 +71,8 @@ const rows = [
   ['maxpool 26x26x32, batch 1', () => pool(1, 26, 32), 5000],
   ['maxpool 28x28x32, batch 64', () => pool(64, 28, 32), 50],
   ['maxpool 14x14x64, batch 64', () => pool(64, 14, 64), 50],
-  ['gemm X^T dY 3136x64 * 64x128 (cnn dense weight gradient)', () => gemmTN(3136, 128, 64), 10],
+  ['gemm X^T dY 3136x64 * 64x128 (cnn dense weight gradient)', () => gemm(3136, 128, 64, true), 10],
+  ['gemm 12544x288 * 288x64 (conv2 im2col of a batch of 64 in one piece)', () => gemm(12544, 64, 288, false), 2],
 ];
 console.log(`| kernel | ${files.map((f) => `${f} (us)`).join(' | ')} | ratio | same bits |`);
 console.log(`| --- |${files.map(() => ' ---: |').join('')} ---: | --- |`);

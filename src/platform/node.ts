@@ -8,8 +8,8 @@ import { GarmentError } from '../errors.ts';
 import type { Platform, WorkerHandle } from './types.ts';
 
 // What classifying does not need loads on first use (zlib, worker_threads, the asynchronous
-// file API, paths): an app that only classifies pays for none of it, and Bun loads each of these
-// modules slowly (node:fs/promises ~1.5 ms, node:path with node:url ~1 ms).
+// file API, paths): an app that only classifies pays for none of it, and Bun is slow to load each
+// of these modules.
 const lazyRequire = createRequire(import.meta.url);
 const fsp = () => lazyRequire('node:fs/promises') as typeof import('node:fs/promises');
 const paths = () => lazyRequire('node:path') as typeof import('node:path');

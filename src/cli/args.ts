@@ -1,7 +1,7 @@
 // Argument parsing on node:util's parseArgs, with the CLI's two kinds of failure: a usage error
 // (exit 2, points at --help) and any other error (exit 1). Both print one line.
 import { parseArgs } from 'node:util';
-import type { WeightDtype } from '../io/weights-format.ts';
+import { isWeightDtype, type WeightDtype } from '../io/weights-format.ts';
 
 /** Wrong or missing arguments: exit code 2. */
 export class UsageError extends Error {
@@ -82,12 +82,10 @@ export function threads(p: Parsed): number | 'auto' {
   return int(p, 'threads', 1, 1, 64);
 }
 
-export const isDtype = (d: string): d is WeightDtype => d === 'f32' || d === 'f16' || d === 'int8';
-
 /** `--dtype f32|f16|int8` (default f32). */
 export function dtype(p: Parsed): WeightDtype {
   const d = str(p, 'dtype') ?? 'f32';
-  if (!isDtype(d)) throw new UsageError(`--dtype must be f32, f16 or int8, got '${d}'`);
+  if (!isWeightDtype(d)) throw new UsageError(`--dtype must be f32, f16 or int8, got '${d}'`);
   return d;
 }
 

@@ -1,6 +1,5 @@
 // A network's weights as a weight file: what `Classifier.save()` runs. Loaded on first use, so
 // an app that only classifies never downloads it (nor fflate's compressor behind it).
-import { GarmentError, show } from '../errors.ts';
 import type { Network } from '../model/network.ts';
 import { IMAGE_SIDE } from '../types.ts';
 import { encodeWeights } from './weights-encode.ts';
@@ -20,10 +19,6 @@ export interface SaveOptions {
 export function saveNetwork(
   net: Network, labels: readonly string[], metadata: Record<string, unknown>, options: SaveOptions | undefined,
 ): Uint8Array {
-  const dtype = options?.dtype ?? 'f32';
-  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') {
-    throw new GarmentError('E_OPTION', `save: dtype must be 'f32', 'f16' or 'int8', got ${show(dtype)}`);
-  }
   const params = net.params();
   const file: WeightFile = {
     model: { layers: net.layers },
@@ -32,5 +27,6 @@ export function saveNetwork(
     tensors: net.layout.params.map((p) => ({ name: p.name, shape: p.shape, data: params.slice(p.offset, p.offset + p.size) })),
     metadata,
   };
-  return encodeWeights(file, { dtype, dtypes: options?.dtypes });
+  // encodeWeights checks the options (E_OPTION).
+  return encodeWeights(file, { dtype: options?.dtype, dtypes: options?.dtypes });
 }

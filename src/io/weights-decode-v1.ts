@@ -17,6 +17,7 @@ import {
   checkName,
   checkShape,
   isRecord,
+  isWeightDtype,
   show,
   type Int8Source,
   type StoredFile,
@@ -116,7 +117,7 @@ function checkEntries(v: unknown, dataLength: number): TensorEntry[] {
     const where = `tensor ${show(name)}`;
     const count = checkShape(t.shape, 'E_WEIGHTS_FORMAT', where);
     const dtype = t.dtype;
-    if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') {
+    if (!isWeightDtype(dtype)) {
       return fail(`${where}: expected dtype 'f32', 'f16' or 'int8', found ${show(dtype)}`);
     }
     const offset = checkOffset(t.offset, `${where}: offset`);

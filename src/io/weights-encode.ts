@@ -16,6 +16,7 @@ import {
   checkName,
   checkShape,
   isRecord,
+  isWeightDtype,
   show,
   type TensorEntry,
   type WeightDtype,
@@ -71,7 +72,7 @@ function encode(file: WeightFile, options: EncodeWeightsOptions | undefined): Ui
     bad(`encodeWeights: expected an options object, found ${show(options)}`);
   }
   const dtype = options?.dtype ?? 'f32';
-  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') {
+  if (!isWeightDtype(dtype)) {
     bad(`dtype: expected 'f32', 'f16' or 'int8', found ${show(dtype)}`);
   }
   const dtypes = options?.dtypes;
@@ -80,7 +81,7 @@ function encode(file: WeightFile, options: EncodeWeightsOptions | undefined): Ui
   }
   const overrides = new Map<string, WeightDtype>();
   for (const [name, d] of Object.entries(dtypes ?? {})) {
-    if (d !== 'f32' && d !== 'f16' && d !== 'int8') {
+    if (!isWeightDtype(d)) {
       bad(`dtypes[${show(name)}]: expected 'f32', 'f16' or 'int8', found ${show(d)}`);
     }
     overrides.set(name, d);

@@ -24,6 +24,8 @@ export { show };
 /** Storage type of a tensor in a weight file. */
 export type WeightDtype = 'f32' | 'f16' | 'int8';
 
+export const isWeightDtype = (d: unknown): d is WeightDtype => d === 'f32' || d === 'f16' || d === 'int8';
+
 /** One named parameter tensor. */
 export interface WeightTensor {
   name: string;

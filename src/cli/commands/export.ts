@@ -1,7 +1,7 @@
 // garment-wasm export: a weight file (or the bundled model) as ONNX, for onnxruntime and friends,
 // or again as a weight file in another precision (int8, f16, or a per-tensor mix).
-import type { WeightDtype } from '../../io/weights-format.ts';
-import { dtype as dtypeOption, flag, isDtype, parse, str, UsageError } from '../args.ts';
+import { isWeightDtype, type WeightDtype } from '../../io/weights-format.ts';
+import { dtype as dtypeOption, flag, parse, str, UsageError } from '../args.ts';
 import { line, writeAtomic, type Io } from '../io.ts';
 import { loadWeights } from '../model.ts';
 
@@ -30,7 +30,7 @@ function tensorDtypes(list: string | undefined): Record<string, WeightDtype> | u
     const eq = pair.lastIndexOf('=');
     const name = pair.slice(0, eq);
     const dtype = pair.slice(eq + 1);
-    if (eq < 1 || !isDtype(dtype)) throw new UsageError(`--tensor-dtype: expected NAME=f32|f16|int8, got '${pair}'`);
+    if (eq < 1 || !isWeightDtype(dtype)) throw new UsageError(`--tensor-dtype: expected NAME=f32|f16|int8, got '${pair}'`);
     out[name] = dtype;
   }
   return out;

@@ -105,8 +105,9 @@ export function gemmRun(
   }
 }
 
+/** Bias then ReLU on a finished sum of columns j..j+3 (shared with dense.ts's sparse rows). */
 // @ts-ignore: decorator
-@inline function finish(acc: v128, bias: usize, j: i32, relu: bool): v128 {
+@inline export function finish(acc: v128, bias: usize, j: i32, relu: bool): v128 {
   if (bias) acc = f32x4.add(acc, v128.load(bias + (<usize>j << 2)));
   if (relu) acc = f32x4.max(acc, zero4());
   return acc;

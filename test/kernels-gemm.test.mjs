@@ -6,7 +6,7 @@ import { GEMM_DESC, DENSE_DESC } from '../dist/node/internal.js';
 import { variants, variantSuite, rng, expectBits, expectBounded, expectUntouched } from './helpers/wasm.mjs';
 
 const ACCUMULATE = 1, RELU = 2;
-const DENSE_RELU = 1, DENSE_ACCUMULATE = 2;
+const DENSE_RELU = 1, DENSE_ACCUMULATE = 2, DENSE_SPARSE_X = 4;
 const fr = Math.fround;
 
 // ---- references -------------------------------------------------------------------------------
@@ -329,6 +329,48 @@ for (const variant of variants) {
         }
       }
     }
+  });
+
+  dn.test('DENSE_SPARSE_X: rows outside 4-row tiles skip zero inputs with the same bits as without', (h) => {
+    const r = rng(14);
+    let sparseRows = 0;
+    // OUT: 32-column and 8-column blocks; 12 takes the GEMM (not a multiple of 8). Zero fractions:
+    // mostly zero (skipped), none, and too few to pay (the GEMM again).
+    for (const [n, IN, OUT] of [[1, 5408, 32], [1, 31, 8], [3, 64, 40], [7, 300, 64], [5, 33, 12], [1, 1, 8]]) {
+      for (const zeros of [0.7, 0, 0.1, 1]) {
+        for (const flags of [0, DENSE_RELU]) {
+          const label = `N${n} IN${IN} OUT${OUT} zeros ${zeros} flags ${flags}`;
+          const D = allocDense(h, r, n, IN, OUT, flags);
+          // Zeros of both signs, as ReLU (+0) and products (-0) leave them.
+          const X = D.X.map((v, i) => (r.uniform(0, 1) < zeros ? (i & 1 ? -0 : 0) : v));
+          h.write(D.p.X, X);
+          h.k.dense_forward(D.d);
+          const plain = h.read(D.p.Y, n * OUT);
+          h.write(D.p.Y, new Float32Array(n * OUT).fill(NaN));
+          h.eng.i32[(D.d + DENSE_DESC.FLAGS) >> 2] = flags | DENSE_SPARSE_X;
+          h.k.dense_forward(D.d);
+          expectBits(h.read(D.p.Y, n * OUT), plain, label);
+          // A row that skips never reads the weight rows of its zero inputs: an infinity there
+          // stays out of the sums (which is why the flag needs finite weights). Rows in 4-row tiles
+          // and rows that take the GEMM read it and turn NaN.
+          const k0 = X.findIndex((v, i) => v === 0 && i >= (n & ~3) * IN);
+          if (zeros >= 0.7 && OUT % 8 === 0 && k0 >= 0) {
+            const Wt = D.Wt.slice();
+            Wt[(k0 % IN) * OUT] = Infinity;
+            h.write(D.p.WGT, Wt);
+            h.k.dense_forward(D.d);
+            const row = Math.floor(k0 / IN);
+            const y = h.read(D.p.Y + row * OUT * 4, OUT);
+            const skipped = X.subarray(row * IN, (row + 1) * IN).filter((v) => v !== 0).length <= 0.75 * IN;
+            assert.is(Number.isNaN(y[0]), !skipped, `${label}: row ${row} ${skipped ? 'skips' : 'reads'} the infinite weight`);
+            if (skipped) sparseRows++;
+          }
+          h.checkGuards();
+          h.reset();
+        }
+      }
+    }
+    assert.ok(sparseRows >= 8, `rows that skipped: ${sparseRows}`);
   });
 
   dn.test('no bias pointer: forward adds nothing, backward filter writes no dB', (h) => {

@@ -19,6 +19,8 @@ export const DENSE_DESC = {
 } as const;
 export const DENSE_RELU = 1;
 export const DENSE_ACCUMULATE = 2;
+/** Forward may skip zero inputs' weight rows outside 4-row tiles; SCRATCH holds IN i32. Finite weights only. */
+export const DENSE_SPARSE_X = 4;
 
 export const ADAM_DESC = {
   bytes: 44, PARAMS: 0, GRADS: 4, M: 8, V: 12, COUNT: 16, STEP: 20, LR: 24, BETA1: 28, BETA2: 32, EPS: 36, WD: 40,

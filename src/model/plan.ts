@@ -11,7 +11,7 @@
 import type { Arena } from '../engine/arena.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Kernels } from '../engine/kernels.ts';
-import { CONV_DESC, CONV_PRETRANSFORMED, CONV_RELU, DENSE_DESC, DENSE_RELU, writeDesc } from '../engine/descriptors.ts';
+import { CONV_DESC, CONV_PRETRANSFORMED, CONV_RELU, DENSE_DESC, DENSE_RELU, DENSE_SPARSE_X, writeDesc } from '../engine/descriptors.ts';
 import { type Layout, type LayerInfo, size } from './layout.ts';
 
 /** Where the parameters, their gradients and the optimizer state live (byte offsets). */
@@ -85,7 +85,8 @@ const winogradBytes = (C: number, F: number) => 16 * C * F * 4 + 16 * WINOGRAD_T
 
 /** Scratch bytes a conv or dense layer needs: forward only, or forward and both backward passes. */
 export function scratchFor(l: LayerInfo, training: boolean): number {
-  if (l.spec.type === 'dense') return training ? size(l.input) * l.output.c * 4 : 0;
+  // Dense: W transposed for backward-input; the indices of a row's nonzero inputs for forward.
+  if (l.spec.type === 'dense') return size(l.input) * (training ? l.output.c : 1) * 4;
   if (l.spec.type !== 'conv') return 0;
   const K = l.spec.kernel, C = l.input.c, F = l.output.c;
   const rowFwd = K * K * C * 4, rowBwd = K * K * F * 4;
@@ -197,7 +198,10 @@ export function describeStep(
   } else if (s.kind === 'dense') {
     writeDesc(mem, s.desc, DENSE_DESC, {
       N: 0, IN: size(l.input), OUT: l.output.c, X: s.in, WGT: w, BIAS: b, Y: s.out, DY: s.gout, DX: s.gin,
-      DW: G(l.weight), DB: G(l.bias), SCRATCH: scratch, FLAGS: s.relu ? DENSE_RELU : 0,
+      DW: G(l.weight), DB: G(l.bias), SCRATCH: scratch,
+      // Skipping zero inputs needs finite weights: the parameters are (loading checks them, the
+      // divergence guard keeps them so); a folded copy may have overflowed.
+      FLAGS: (s.relu ? DENSE_RELU : 0) | (fold ? 0 : DENSE_SPARSE_X),
     });
   }
 }

@@ -30,8 +30,7 @@ export function conv2d_backward_filter(d: usize): void {
     return;
   }
   if (C == 1 && (F & 3) == 0 && field(d, CV_SCRATCH_BYTES) >= singleChannelScratchBytes(H, W, pad)) {
-    singleChannelFilterGrad(x, N, H, W, dy, F, K, pad, Ho, Wo, dw, accumulate, scratch);
-    if (db) columnSum(dy, total, F, db, accumulate);
+    singleChannelFilterGrad(x, N, H, W, dy, F, K, pad, Ho, Wo, dw, db, accumulate, scratch);
     return;
   }
   const rowFloats = K * K * C;

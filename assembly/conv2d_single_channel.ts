@@ -6,6 +6,7 @@
 // gradient sums pixels in (n, oh, ow) order.
 // Used when C == 1 and F is a multiple of 4 (see conv2d_forward and conv2d_backward_filter).
 import { FUSED_MADD, madd, zero4 } from './simd';
+import { columnSum } from './tensor_ops';
 
 // @ts-ignore: decorator
 @inline function at(base: usize, i: i32): usize {
@@ -129,18 +130,23 @@ export function singleChannelForward(
   if (two) v128.store(o, v1, 16);
 }
 
-/** dw (+)= gradient of a single-channel convolution's weights (K x K x 1 x F). */
+/**
+ * dw (+)= gradient of a single-channel convolution's weights (K x K x 1 x F), and db (+)= the
+ * column sums of dy unless db is 0 (summed in pixel order, as columnSum does).
+ */
 export function singleChannelFilterGrad(
   x: usize, N: i32, H: i32, W: i32, dy: usize, F: i32, K: i32, pad: i32, Ho: i32, Wo: i32,
-  dw: usize, accumulate: bool, plane: usize,
+  dw: usize, db: usize, accumulate: bool, plane: usize,
 ): void {
   const Wp = W + 2 * pad;
   const taps = K * K;
   if (!accumulate) memory.fill(dw, 0, <usize>(taps * F) << 2);
   if (K == 3) {
-    filterGrad3(x, N, H, W, dy, F, pad, Ho, Wo, dw, plane);
+    if (db && !accumulate) memory.fill(db, 0, <usize>F << 2);
+    filterGrad3(x, N, H, W, dy, F, pad, Ho, Wo, dw, db, plane);
     return;
   }
+  if (db) columnSum(dy, N * Ho * Wo, F, db, accumulate);
   for (let n = 0; n < N; n++) {
     padImage(at(x, n * H * W), H, W, pad, plane);
     const g = at(dy, n * Ho * Wo * F);
@@ -181,7 +187,7 @@ const BAND_ROWS: i32 = 2;
  * of the band before it): the same bits.
  */
 function filterGrad3(
-  x: usize, N: i32, H: i32, W: i32, dy: usize, F: i32, pad: i32, Ho: i32, Wo: i32, dw: usize, plane: usize,
+  x: usize, N: i32, H: i32, W: i32, dy: usize, F: i32, pad: i32, Ho: i32, Wo: i32, dw: usize, db: usize, plane: usize,
 ): void {
   const Wp = W + 2 * pad;
   const fs = <usize>F << 2;
@@ -242,6 +248,9 @@ function filterGrad3(
           v128.store(d2, c0);
         }
       }
+      // The bias gradient continues its sums over the band while the band's dy is in L1, instead
+      // of walking the whole batch's dy (megabytes) again afterwards.
+      if (db) columnSum(g + (<usize>(oh0 * Wo * F) << 2), (oh1 - oh0) * Wo, F, db, true);
     }
   }
 }

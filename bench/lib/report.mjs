@@ -72,8 +72,8 @@ function header(res) {
   lines.push('',
     `Method: each row's contenders run in turn, ${res.rounds} rounds of ~${res.roundSeconds} s each (rotating the order); ` +
     'figures are medians over rounds, ratios medians of per-round ratios. Every contender runs in its own process with ' +
-    "the same weights (garment-wasm's, copied into TF.js layers; exported to ONNX for onnxruntime). Inputs are synthetic " +
-    'images. onnxruntime and TF.js get ready-made float tensors; garment-wasm is called through its public API with bytes.');
+    `the same weights (garment-wasm's, copied into TF.js layers; exported to ONNX for onnxruntime). Inputs: ${res.inputs ?? 'synthetic images'}. ` +
+    'onnxruntime and TF.js get ready-made float tensors; garment-wasm is called through its public API with bytes.');
   for (const s of res.skipped ?? []) lines.push('', `Skipped: ${s}.`);
   return lines.join('\n');
 }

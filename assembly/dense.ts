@@ -67,35 +67,34 @@ function sparseRow(x: usize, IN: i32, w: usize, OUT: i32, y: usize, bias: usize,
   const rowBytes = <usize>OUT << 2;
   const end = list + (<usize>n << 2);
   let j = 0;
-  for (; j + 32 <= OUT; j += 32) {
-    let c0 = zero4(), c1 = zero4(), c2 = zero4(), c3 = zero4(), c4 = zero4(), c5 = zero4(), c6 = zero4(), c7 = zero4();
-    const wj = w + (<usize>j << 2);
-    for (let t = list; t < end; t += 4) {
-      const k = <usize>load<i32>(t);
-      const av = v128.load32_splat(x + (k << 2));
-      const pb = wj + k * rowBytes;
-      c0 = madd(c0, av, v128.load(pb)); c1 = madd(c1, av, v128.load(pb, 16));
+  for (; j + 32 <= OUT; j += 32) sparseColumns(x, list, end, w, rowBytes, y, bias, j, relu, true);
+  for (; j < OUT; j += 8) sparseColumns(x, list, end, w, rowBytes, y, bias, j, relu, false);
+}
+
+/** Columns j..j+31 (`wide`, a constant at each call site) or j..j+7 of sparseRow. */
+// @ts-ignore: decorator
+@inline function sparseColumns(
+  x: usize, list: usize, end: usize, w: usize, rowBytes: usize, y: usize, bias: usize, j: i32, relu: bool, wide: bool,
+): void {
+  let c0 = zero4(), c1 = zero4(), c2 = zero4(), c3 = zero4(), c4 = zero4(), c5 = zero4(), c6 = zero4(), c7 = zero4();
+  const wj = w + (<usize>j << 2);
+  for (let t = list; t < end; t += 4) {
+    const k = <usize>load<i32>(t);
+    const av = v128.load32_splat(x + (k << 2));
+    const pb = wj + k * rowBytes;
+    c0 = madd(c0, av, v128.load(pb)); c1 = madd(c1, av, v128.load(pb, 16));
+    if (wide) {
       c2 = madd(c2, av, v128.load(pb, 32)); c3 = madd(c3, av, v128.load(pb, 48));
       c4 = madd(c4, av, v128.load(pb, 64)); c5 = madd(c5, av, v128.load(pb, 80));
       c6 = madd(c6, av, v128.load(pb, 96)); c7 = madd(c7, av, v128.load(pb, 112));
     }
-    const pc = y + (<usize>j << 2);
-    v128.store(pc, finish(c0, bias, j, relu)); v128.store(pc, finish(c1, bias, j + 4, relu), 16);
+  }
+  const pc = y + (<usize>j << 2);
+  v128.store(pc, finish(c0, bias, j, relu)); v128.store(pc, finish(c1, bias, j + 4, relu), 16);
+  if (wide) {
     v128.store(pc, finish(c2, bias, j + 8, relu), 32); v128.store(pc, finish(c3, bias, j + 12, relu), 48);
     v128.store(pc, finish(c4, bias, j + 16, relu), 64); v128.store(pc, finish(c5, bias, j + 20, relu), 80);
     v128.store(pc, finish(c6, bias, j + 24, relu), 96); v128.store(pc, finish(c7, bias, j + 28, relu), 112);
-  }
-  for (; j < OUT; j += 8) {
-    let c0 = zero4(), c1 = zero4();
-    const wj = w + (<usize>j << 2);
-    for (let t = list; t < end; t += 4) {
-      const k = <usize>load<i32>(t);
-      const av = v128.load32_splat(x + (k << 2));
-      const pb = wj + k * rowBytes;
-      c0 = madd(c0, av, v128.load(pb)); c1 = madd(c1, av, v128.load(pb, 16));
-    }
-    const pc = y + (<usize>j << 2);
-    v128.store(pc, finish(c0, bias, j, relu)); v128.store(pc, finish(c1, bias, j + 4, relu), 16);
   }
 }
 

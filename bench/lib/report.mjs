@@ -293,7 +293,6 @@ function targets({ res, groups }) {
   }
   for (const [label, list] of [['', res.kernels?.exact?.kernels], [" ('fast', of FMA peak)", res.kernels?.fast?.kernels]]) {
     for (const x of list ?? []) {
-      if (x.kind !== 'gemm' && !x.name.startsWith('cnn conv2')) continue;
       const goal = x.kind === 'gemm' ? TARGETS.gemmFraction : TARGETS.convFraction;
       add(`${x.name}${label} ≥ ${pct(goal)} of peak`, pct(x.fraction), x.fraction >= goal);
     }

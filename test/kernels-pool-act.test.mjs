@@ -333,13 +333,16 @@ for (const variant of variants) {
   });
 
   ops.test('transpose: known answers including single rows and columns', (h) => {
-    for (const [rows, cols] of [[1, 1], [1, 7], [7, 1], [3, 5], [13, 7], [64, 31]]) {
+    // Whole 4x4 blocks, blocks with edges on either side or both, and seed-cnn's dense weights.
+    for (const [rows, cols] of [[1, 1], [1, 7], [7, 1], [3, 5], [4, 4], [8, 12], [9, 16], [16, 9], [13, 7], [64, 31], [5408, 32]]) {
       const src = Float32Array.from({ length: rows * cols }, (_, i) => i);
       const pS = h.f32(src), pO = h.f32(rows * cols);
       h.k.transpose(pS, rows, cols, pO);
       const want = new Float32Array(rows * cols);
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) want[c * rows + r] = r * cols + c;
       expectBits(h.read(pO, rows * cols), want, `${rows}x${cols}`);
+      h.checkGuards();
+      h.reset();
     }
   });
 

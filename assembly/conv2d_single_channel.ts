@@ -30,67 +30,38 @@ export function singleChannelForward(
   bias: usize, y: usize, relu: bool, plane: usize,
 ): void {
   const Wp = W + 2 * pad;
-  const fs = <usize>F << 2;
-  const rowBytes = <usize>Wp << 2;
   for (let n = 0; n < N; n++) {
     padImage(at(x, n * H * W), H, W, pad, plane);
     const out = at(y, n * Ho * Wo * F);
     for (let oh = 0; oh < Ho; oh++) {
       let ow = 0;
-      for (; ow + 4 <= Wo; ow += 4) {
-        for (let f = 0; f < F; f += 8) {
-          const two = f + 8 <= F;
-          let a0 = zero4(), a1 = zero4(), b0 = zero4(), b1 = zero4();
-          let c0 = zero4(), c1 = zero4(), d0 = zero4(), d1 = zero4();
-          // Taps in (kh, kw) order by pointer steps: no division or multiply per tap.
-          let row = at(plane, oh * Wp + ow);
-          let wv = at(w, f);
-          for (let kh = 0; kh < K; kh++) {
-            let src = row;
-            for (let kw = 0; kw < K; kw++) {
-              const w0 = v128.load(wv), w1 = two ? v128.load(wv, 16) : zero4();
-              const p0 = v128.load32_splat(src), p1 = v128.load32_splat(src, 4);
-              const p2 = v128.load32_splat(src, 8), p3 = v128.load32_splat(src, 12);
-              a0 = madd(a0, p0, w0); a1 = madd(a1, p0, w1);
-              b0 = madd(b0, p1, w0); b1 = madd(b1, p1, w1);
-              c0 = madd(c0, p2, w0); c1 = madd(c1, p2, w1);
-              d0 = madd(d0, p3, w0); d1 = madd(d1, p3, w1);
-              src += 4;
-              wv += fs;
-            }
-            row += rowBytes;
-          }
-          const o = out + (<usize>((oh * Wo + ow) * F + f) << 2);
-          store4(o, a0, a1, bias, f, relu, two);
-          store4(o + fs, b0, b1, bias, f, relu, two);
-          store4(o + 2 * fs, c0, c1, bias, f, relu, two);
-          store4(o + 3 * fs, d0, d1, bias, f, relu, two);
-        }
-      }
+      for (; ow + 4 <= Wo; ow += 4) forwardTile(plane, Wp, w, F, K, out, oh, ow, Wo, bias, relu, 4);
       // Pixels left over: a pair (seed-cnn's rows of 26 = 6 x 4 + 2), then singles.
       if (ow + 2 <= Wo) {
-        forwardTail(plane, Wp, w, F, K, out, oh, ow, Wo, bias, relu, true);
+        forwardTile(plane, Wp, w, F, K, out, oh, ow, Wo, bias, relu, 2);
         ow += 2;
       }
-      for (; ow < Wo; ow++) forwardTail(plane, Wp, w, F, K, out, oh, ow, Wo, bias, relu, false);
+      for (; ow < Wo; ow++) forwardTile(plane, Wp, w, F, K, out, oh, ow, Wo, bias, relu, 1);
     }
   }
 }
 
 /**
- * singleChannelForward for one pixel, or two side by side (`pair`, a constant at each call site),
- * at (oh, ow): every filter block, taps in (kh, kw) order like the 4-pixel tile.
+ * `pixels` (4, 2 or 1, a constant at each call site) outputs side by side from (oh, ow), every
+ * filter block of 8: a register tile of pixels x 8 filters over the taps in (kh, kw) order, by
+ * pointer steps (no division or multiply per tap).
  */
 // @ts-ignore: decorator
-@inline function forwardTail(
+@inline function forwardTile(
   plane: usize, Wp: i32, w: usize, F: i32, K: i32, out: usize, oh: i32, ow: i32, Wo: i32,
-  bias: usize, relu: bool, pair: bool,
+  bias: usize, relu: bool, pixels: i32,
 ): void {
   const fs = <usize>F << 2;
   const rowBytes = <usize>Wp << 2;
   for (let f = 0; f < F; f += 8) {
     const two = f + 8 <= F;
     let a0 = zero4(), a1 = zero4(), b0 = zero4(), b1 = zero4();
+    let c0 = zero4(), c1 = zero4(), d0 = zero4(), d1 = zero4();
     let row = at(plane, oh * Wp + ow);
     let wv = at(w, f);
     for (let kh = 0; kh < K; kh++) {
@@ -98,12 +69,15 @@ export function singleChannelForward(
       for (let kw = 0; kw < K; kw++) {
         const w0 = v128.load(wv), w1 = two ? v128.load(wv, 16) : zero4();
         const p0 = v128.load32_splat(src);
-        a0 = madd(a0, p0, w0);
-        if (two) a1 = madd(a1, p0, w1);
-        if (pair) {
+        a0 = madd(a0, p0, w0); a1 = madd(a1, p0, w1);
+        if (pixels >= 2) {
           const p1 = v128.load32_splat(src, 4);
-          b0 = madd(b0, p1, w0);
-          if (two) b1 = madd(b1, p1, w1);
+          b0 = madd(b0, p1, w0); b1 = madd(b1, p1, w1);
+        }
+        if (pixels == 4) {
+          const p2 = v128.load32_splat(src, 8), p3 = v128.load32_splat(src, 12);
+          c0 = madd(c0, p2, w0); c1 = madd(c1, p2, w1);
+          d0 = madd(d0, p3, w0); d1 = madd(d1, p3, w1);
         }
         src += 4;
         wv += fs;
@@ -112,7 +86,11 @@ export function singleChannelForward(
     }
     const o = out + (<usize>((oh * Wo + ow) * F + f) << 2);
     store4(o, a0, a1, bias, f, relu, two);
-    if (pair) store4(o + fs, b0, b1, bias, f, relu, two);
+    if (pixels >= 2) store4(o + fs, b0, b1, bias, f, relu, two);
+    if (pixels == 4) {
+      store4(o + 2 * fs, c0, c1, bias, f, relu, two);
+      store4(o + 3 * fs, d0, d1, bias, f, relu, two);
+    }
   }
 }
 

@@ -132,8 +132,8 @@ export function columnSum(src: usize, rows: i32, cols: i32, out: usize, accumula
   let c = 0;
   // 16 columns per walk over the rows: four independent add chains and a whole cache line of each
   // row per walk. Four columns per walk was bound by one add chain's latency and read every line
-  // of a conv's output gradient (megabytes) four times: 37% of the first layer's weight-gradient
-  // kernel at batch 64. Each column's sum keeps its order either way.
+  // of a conv's output gradient (megabytes) four times (`node bench/compare-builds.mjs`, the
+  // first layer's weight gradient with its bias at batch 64: 1.23x). Each sum keeps its order.
   for (; c + 16 <= cols; c += 16) {
     const po = out + (<usize>c << 2);
     let a0 = zero4(), a1 = zero4(), a2 = zero4(), a3 = zero4();

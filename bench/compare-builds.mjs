@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Two wasm binaries side by side on the kernels that recent work changed: the first layer's
 // convolution (forward at batch 1 and 64, weight gradient at batch 64), 2x2 max pooling, the
-// A-transposed GEMM of dense weight gradients and a GEMM with a tall A (a whole batch's im2col).
+// A-transposed GEMM of dense weight gradients, a GEMM with a tall A (a whole batch's im2col) and a
+// dense layer's backward-input pass (which transposes its weights).
 // Rounds alternate between the binaries so machine drift cancels; each row prints the median time
 // per call of each binary, its ratio to the first, and whether every output has the same bits
 // (binaries of the same precision must agree exactly).
@@ -12,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { importInternal } from './lib/dist.mjs';
 import { median } from './lib/stats.mjs';
 
-const { loadModule, Engine, CONV_DESC, GEMM_DESC, writeDesc } = await importInternal();
+const { loadModule, Engine, CONV_DESC, DENSE_DESC, GEMM_DESC, writeDesc } = await importInternal();
 const files = process.argv.slice(2);
 if (files.length < 2) throw new Error('usage: node bench/compare-builds.mjs A.wasm B.wasm [...]');
 const engines = await Promise.all(files.map(async (f) => Engine.create(await loadModule(readFileSync(f)), 64 << 20)));
@@ -64,6 +65,16 @@ function gemm(M, N, K, transposed) {
   return { run: (e) => e.k.gemm(d), out: c, len: M * N };
 }
 
+/** A dense layer's backward-input pass (which transposes its IN x OUT weights first), n rows. */
+function denseInput(n, IN, OUT) {
+  const w = 1 << 20, s = w + IN * OUT * 4 + 64, dy = s + IN * OUT * 4 + 64, dx = dy + n * OUT * 4 + 64, d = dx + n * IN * 4 + 64;
+  fill(w, d);
+  for (const e of engines) {
+    writeDesc(e.raw, d, DENSE_DESC, { N: n, IN, OUT, X: 0, WGT: w, BIAS: 0, Y: 0, DY: dy, DX: dx, DW: 0, DB: 0, SCRATCH: s, FLAGS: 0 });
+  }
+  return { run: (e) => e.k.dense_backward_input(d), out: dx, len: n * IN };
+}
+
 const rows = [
   ['conv1 forward, batch 1, valid', () => conv(1, 0, false), 2000],
   ['conv1 forward, batch 64, same', () => conv(64, 1, false), 20],
@@ -73,6 +84,7 @@ const rows = [
   ['maxpool 14x14x64, batch 64', () => pool(64, 14, 64), 50],
   ['gemm X^T dY 3136x64 * 64x128 (cnn dense weight gradient)', () => gemm(3136, 128, 64, true), 10],
   ['gemm 12544x288 * 288x64 (conv2 im2col of a batch of 64 in one piece)', () => gemm(12544, 64, 288, false), 2],
+  ['dense backward-input, 5408x32 weights (seed-cnn), 32 rows', () => denseInput(32, 5408, 32), 50],
 ];
 console.log(`| kernel | ${files.map((f) => `${f} (us)`).join(' | ')} | ratio | same bits |`);
 console.log(`| --- |${files.map(() => ' ---: |').join('')} ---: | --- |`);

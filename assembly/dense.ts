@@ -50,8 +50,9 @@ export function dense_forward(d: usize): void {
  * net's dense inputs at zero (63% in a trained seed-cnn on test images, `node bench/dense-zeros.mjs`),
  * and at batch 1 the layer is bound by reading its weights (seed-cnn's first: 692 KB, more than L2).
  * Each output sums the same nonzero products in the same k order as the GEMM's one-row tiles
- * (32 columns, then 8), bias last, so the bits are those of the dense path. Mostly nonzero rows
- * take the GEMM, as the index pass would not pay for itself.
+ * (32 columns, then 8), bias last, so the bits are those of the dense path. Rows more than 3/4
+ * nonzero take the GEMM (a threshold set by reasoning, not tuned: past it the index pass and the
+ * scattered row reads save little).
  */
 function sparseRow(x: usize, IN: i32, w: usize, OUT: i32, y: usize, bias: usize, relu: bool, list: usize): void {
   // Indices of the nonzero inputs, without a branch per input.

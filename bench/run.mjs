@@ -270,13 +270,12 @@ async function coldArtifacts() {
 const hosts = new Map();
 const hostErrors = new Map();
 // Inputs: Fashion-MNIST's first 2048 test images where the data is found, generated ones otherwise
-// (or with --generated).
-// Images matter to one path: batch-1 dense layers skip the weight rows of zero inputs, and the
-// generated images' blank backgrounds give more zeros than real ones (`node bench/dense-zeros.mjs`:
-// mlp's first layer 81% against 50%).
+// or with --generated. Images matter to one path: batch-1 dense layers skip the weight rows of zero
+// inputs, and the generated images' blank backgrounds give more zeros than real ones
+// (`node bench/dense-zeros.mjs`: mlp's first layer 81% against 50%).
 const dataDir = opts.generated ? undefined : findDataDir();
 const pool = dataDir ? firstImages((await loadFashionMNIST({ dir: dataDir })).test, 2048) : syntheticDataset(2048, { seed: 5 });
-const poolName = dataDir ? 'Fashion-MNIST test images' : 'generated images (no Fashion-MNIST found)';
+const poolName = dataDir ? 'Fashion-MNIST test images' : `generated images (${opts.generated ? '--generated' : 'no Fashion-MNIST found'})`;
 function firstImages(set, n) {
   return { images: set.images.slice(0, n * 784), labels: set.labels.slice(0, n), count: n };
 }

@@ -19,10 +19,19 @@ export const GEMM_RELU: i32 = 2;
 const D_M = 0, D_N = 4, D_K = 8, D_A = 12, D_SAI = 16, D_SAK = 20, D_B = 24, D_LDB = 28;
 const D_C = 32, D_LDC = 36, D_BIAS = 40, D_FLAGS = 44;
 
-/** Depth of one K block: the B strip it touches (KC x 8 floats) stays in L1. */
-const KC: i32 = 256;
-/** Rows of A per panel (at most MC x KC floats, 64 KB): stays in L2 while every column tile walks it. */
+/**
+ * Depth of one K block: the B strip it touches (KC x 8 floats, 16 KB) stays in L1. 512 rather
+ * than 256 so that a 3x3 convolution's im2col rows (K = 9 x 32 = 288) fit one block: A is walked
+ * once, not again for its last 32 columns (1.06-1.10x on the tall-A row of
+ * `node bench/compare-builds.mjs`). Blocks change no sum: a partial sum leaves and re-enters C as
+ * the same f32.
+ */
+const KC: i32 = 512;
+/** Rows of A per panel (at most MC x KC floats, 128 KB): stays in L2 while every column tile walks it. */
 const MC: i32 = 64;
+
+/** Where the panel pre-read below leaves its value: a load whose result is never used could be dropped. */
+let preread: i32 = 0;
 
 /** Runs the GEMM described at `d` (see the layout above). */
 export function gemm(d: usize): void {
@@ -82,6 +91,18 @@ export function gemmRun(
       const N8 = N & ~7;
       for (let i0 = 0; i0 < M4; i0 += MC) {
         const i1 = min(M4, i0 + MC);
+        // One byte of every cache line of the panel first, row after row: a sequential pass
+        // that the memory system serves with many fetches in flight, where the tiles' four
+        // interleaved row streams would wait on each line in turn (wasm has no prefetch
+        // instruction). With KC above, 12544x288 * 288x64 from memory 1.21-1.22x, 58% -> ~70% of
+        // peak; on a panel already in cache it costs one load per 16 values.
+        let sink: i32 = 0;
+        const rowBytes = <usize>kc << 2;
+        for (let r = i0; r < i1; r++) {
+          const pr = ak + (<usize>(r * sai) << 2);
+          for (let o: usize = 0; o < rowBytes; o += 64) sink |= load<u8>(pr + o);
+        }
+        preread = sink;
         for (let jj = 0; jj < N8; jj += 8) {
           for (let i = i0; i < i1; i += 4) tile4x8(ak, sai, sak, bk, ldb, c, ldc, i, jj, kc, fromC, blockBias, blockRelu);
         }

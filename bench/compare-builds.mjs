@@ -84,6 +84,8 @@ const rows = [
   ['maxpool 14x14x64, batch 64', () => pool(64, 14, 64), 50],
   ['gemm X^T dY 3136x64 * 64x128 (cnn dense weight gradient)', () => gemm(3136, 128, 64, true), 10],
   ['gemm 12544x288 * 288x64 (conv2 im2col of a batch of 64 in one piece)', () => gemm(12544, 64, 288, false), 2],
+  ['gemm 64x5408 * 5408x32 (seed-cnn dense forward, batch 64)', () => gemm(64, 32, 5408, false), 20],
+  ['gemm 64x3136 * 3136x128 (cnn dense forward, batch 64)', () => gemm(64, 128, 3136, false), 20],
   ['dense backward-input, 5408x32 weights (seed-cnn), 32 rows', () => denseInput(32, 5408, 32), 50],
 ];
 console.log(`| kernel | ${files.map((f) => `${f} (us)`).join(' | ')} | ratio | same bits |`);

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Two wasm binaries side by side on the kernels that recent work changed: the first layer's
 // convolution (forward at batch 1 and 64, weight gradient at batch 64), 2x2 max pooling, the
-// A-transposed GEMM of dense weight gradients, a GEMM with a tall A (a whole batch's im2col) and a
-// dense layer's backward-input pass (which transposes its weights).
+// A-transposed GEMM of dense weight gradients, a GEMM with a tall A (a whole batch's im2col), the
+// dense layers' forward GEMMs at batch 64 and a dense layer's backward-input pass (which
+// transposes its weights).
 // Rounds alternate between the binaries so machine drift cancels; each row prints the median time
 // per call of each binary, its ratio to the first, and whether every output has the same bits
 // (binaries of the same precision must agree exactly).

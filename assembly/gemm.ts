@@ -30,9 +30,6 @@ const KC: i32 = 512;
 /** Rows of A per panel (at most MC x KC floats, 128 KB): stays in L2 while every column tile walks it. */
 const MC: i32 = 64;
 
-/** Where the panel pre-read below leaves its value: a load whose result is never used could be dropped. */
-let preread: i32 = 0;
-
 /** Runs the GEMM described at `d` (see the layout above). */
 export function gemm(d: usize): void {
   gemmRun(
@@ -96,13 +93,13 @@ export function gemmRun(
         // interleaved row streams would wait on each line in turn (wasm has no prefetch
         // instruction). With KC above, 12544x288 * 288x64 from memory 1.21-1.22x, 58% -> ~70% of
         // peak; on a panel already in cache it costs one load per 16 values.
-        let sink: i32 = 0;
+        // The values are not used: the reads stay because a read may trap, which neither
+        // Binaryen nor V8 assumes away (`dist/garment-simd.wat` shows them).
         const rowBytes = <usize>kc << 2;
         for (let r = i0; r < i1; r++) {
           const pr = ak + (<usize>(r * sai) << 2);
-          for (let o: usize = 0; o < rowBytes; o += 64) sink |= load<u8>(pr + o);
+          for (let o: usize = 0; o < rowBytes; o += 64) load<u8>(pr + o);
         }
-        preread = sink;
         for (let jj = 0; jj < N8; jj += 8) {
           for (let i = i0; i < i1; i += 4) tile4x8(ak, sai, sak, bk, ldb, c, ldc, i, jj, kc, fromC, blockBias, blockRelu);
         }

@@ -4,8 +4,9 @@
 //
 // Layout: f32, B and C row-major with row strides ldb/ldc (elements). A is addressed through
 // two strides, so the same code reads A (sai = lda, sak = 1) or A transposed (sai = 1, sak = lda),
-// which is what the weight gradients X^T * dY need. SIMD runs over N (4 lanes), register tile
-// 4 rows x 8 columns. C may not alias A or B.
+// which is what the weight gradients X^T * dY need. SIMD runs over N (4 lanes), register tiles
+// of 2 rows x 16 columns (A by rows) or 4 x 8 (A transposed, and the last 8 columns). C may not
+// alias A or B.
 //
 // Every element is summed in the same order (k = 0..K-1, multiply then add, bias last) whatever
 // tile or edge path computes it, so a row's result never depends on M or on which rows share
@@ -20,14 +21,15 @@ const D_M = 0, D_N = 4, D_K = 8, D_A = 12, D_SAI = 16, D_SAK = 20, D_B = 24, D_L
 const D_C = 32, D_LDC = 36, D_BIAS = 40, D_FLAGS = 44;
 
 /**
- * Depth of one K block: the B strip it touches (KC x 8 floats, 16 KB) stays in L1. 512 rather
- * than 256 so that a 3x3 convolution's im2col rows (K = 9 x 32 = 288) fit one block: A is walked
- * once, not again for its last 32 columns (1.06-1.10x on the tall-A row of
- * `node bench/compare-builds.mjs`). Blocks change no sum: a partial sum leaves and re-enters C as
- * the same f32.
+ * Depth of one K block: the B strip a tile walks (KC x 16 floats, 20 KB) stays in L1. At least
+ * 288 so that a 3x3 convolution's im2col rows (K = 9 x 32) fit one block: A is walked once, not
+ * again for its last columns (with 4x8 tiles, 512 against 256: 1.06-1.10x on the tall-A row of
+ * `node bench/compare-builds.mjs`; with 2x16 tiles 320, 384 and 512 measured within 1.02-1.11x of
+ * one another, 320 best on the dense rows). Blocks change no sum: a partial sum leaves and
+ * re-enters C as the same f32.
  */
-const KC: i32 = 512;
-/** Rows of A per panel (at most MC x KC floats, 128 KB): stays in L2 while every column tile walks it. */
+const KC: i32 = 320;
+/** Rows of A per panel (at most MC x KC floats, 80 KB): stays in L2 while every column tile walks it. */
 const MC: i32 = 64;
 
 /** Runs the GEMM described at `d` (see the layout above). */
@@ -100,7 +102,11 @@ export function gemmRun(
           const pr = ak + (<usize>(r * sai) << 2);
           for (let o: usize = 0; o < rowBytes; o += 64) load<u8>(pr + o);
         }
-        for (let jj = 0; jj < N8; jj += 8) {
+        const N16 = N8 & ~15;
+        for (let jj = 0; jj < N16; jj += 16) {
+          for (let i = i0; i < i1; i += 2) tile2x16(ak, sai, sak, bk, ldb, c, ldc, i, jj, kc, fromC, blockBias, blockRelu);
+        }
+        for (let jj = N16; jj < N8; jj += 8) {
           for (let i = i0; i < i1; i += 4) tile4x8(ak, sai, sak, bk, ldb, c, ldc, i, jj, kc, fromC, blockBias, blockRelu);
         }
       }
@@ -181,6 +187,46 @@ function tile4x8(
   v128.store(pc + rs, finish(c10, bias, j, relu)); v128.store(pc + rs, finish(c11, bias, j + 4, relu), 16);
   v128.store(pc + 2 * rs, finish(c20, bias, j, relu)); v128.store(pc + 2 * rs, finish(c21, bias, j + 4, relu), 16);
   v128.store(pc + 3 * rs, finish(c30, bias, j, relu)); v128.store(pc + 3 * rs, finish(c31, bias, j + 4, relu), 16);
+}
+
+/**
+ * The 2x16 register tile, for A read row by row: eight sums like the 4x8 tile, but two A values
+ * per k instead of four. Each A value is a broadcast, which takes a vector unit's slot beside
+ * the multiplies and adds (unlike B's plain loads), so fewer of them leave more room for the
+ * arithmetic: 1.05-1.13x on the dense and tall-A rows of `node bench/compare-builds.mjs`, same
+ * bits. (A transposed keeps 4x8: its four A values come from one load and lane shuffles, and
+ * 2x16 measured 0.97x there.)
+ */
+function tile2x16(
+  a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32,
+  i: i32, j: i32, kc: i32, fromC: bool, bias: usize, relu: bool,
+): void {
+  const rs = <usize>ldc << 2;
+  const pc = c + (<usize>(i * ldc + j) << 2);
+  let c00 = zero4(), c01 = zero4(), c02 = zero4(), c03 = zero4();
+  let c10 = zero4(), c11 = zero4(), c12 = zero4(), c13 = zero4();
+  if (fromC) {
+    c00 = v128.load(pc); c01 = v128.load(pc, 16); c02 = v128.load(pc, 32); c03 = v128.load(pc, 48);
+    c10 = v128.load(pc + rs); c11 = v128.load(pc + rs, 16); c12 = v128.load(pc + rs, 32); c13 = v128.load(pc + rs, 48);
+  }
+  const as = <usize>sai << 2;
+  const astep = <usize>sak << 2;
+  const bstep = <usize>ldb << 2;
+  let pa = a + (<usize>(i * sai) << 2);
+  let pb = b + (<usize>j << 2);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32), b3 = v128.load(pb, 48);
+    let av = v128.load32_splat(pa);
+    c00 = madd(c00, av, b0); c01 = madd(c01, av, b1); c02 = madd(c02, av, b2); c03 = madd(c03, av, b3);
+    av = v128.load32_splat(pa + as);
+    c10 = madd(c10, av, b0); c11 = madd(c11, av, b1); c12 = madd(c12, av, b2); c13 = madd(c13, av, b3);
+    pa += astep;
+    pb += bstep;
+  }
+  v128.store(pc, finish(c00, bias, j, relu)); v128.store(pc, finish(c01, bias, j + 4, relu), 16);
+  v128.store(pc, finish(c02, bias, j + 8, relu), 32); v128.store(pc, finish(c03, bias, j + 12, relu), 48);
+  v128.store(pc + rs, finish(c10, bias, j, relu)); v128.store(pc + rs, finish(c11, bias, j + 4, relu), 16);
+  v128.store(pc + rs, finish(c12, bias, j + 8, relu), 32); v128.store(pc + rs, finish(c13, bias, j + 12, relu), 48);
 }
 
 function tile1x32(

@@ -93,8 +93,8 @@ export function gemmRun(
         // One byte of every cache line of the panel first, row after row: a sequential pass
         // that the memory system serves with many fetches in flight, where the tiles' four
         // interleaved row streams would wait on each line in turn (wasm has no prefetch
-        // instruction). With KC above, 12544x288 * 288x64 from memory 1.21-1.22x, 58% -> ~70% of
-        // peak; on a panel already in cache it costs one load per 16 values.
+        // instruction). With 4x8 tiles and KC 512, 12544x288 * 288x64 from memory 1.21-1.22x,
+        // 58% -> ~70% of peak; on a panel already in cache it costs one load per 16 values.
         // The values are not used: the reads stay because a read may trap, which neither
         // Binaryen nor V8 assumes away (`dist/garment-simd.wat` shows them).
         const rowBytes = <usize>kc << 2;
@@ -191,11 +191,11 @@ function tile4x8(
 
 /**
  * The 2x16 register tile, for A read row by row: eight sums like the 4x8 tile, but two A values
- * per k instead of four. Each A value is a broadcast, which takes a vector unit's slot beside
- * the multiplies and adds (unlike B's plain loads), so fewer of them leave more room for the
- * arithmetic: 1.05-1.13x on the dense and tall-A rows of `node bench/compare-builds.mjs`, same
- * bits. (A transposed keeps 4x8: its four A values come from one load and lane shuffles, and
- * 2x16 measured 0.97x there.)
+ * (broadcasts) per k instead of four, for the same eight multiply-adds and one more B load:
+ * 1.05-1.13x on the dense and tall-A rows of `node bench/compare-builds.mjs`, same bits. Our
+ * reading: a broadcast occupies a vector unit beside the multiplies and adds, where B's plain
+ * loads do not. (A transposed keeps 4x8: its four A values come from one load and lane
+ * shuffles, and 2x16 measured 0.97-1.02x there.)
  */
 function tile2x16(
   a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32,

@@ -274,6 +274,38 @@ test('bad input: typed errors with stable codes, and the classifier still works 
   await expectGarmentError(() => clf.predict(good), 'E_DISPOSED');
 });
 
+test("an optimizer moment that overflows stops training as divergence, with the state before the step put back", async () => {
+  // Batch norm's gamma at 1e20 makes gradients of ~1e20: Adam's second moment (g squared)
+  // overflows to Infinity while every weight stays finite (m / sqrt(Infinity) is 0). Unguarded,
+  // training went on with those weights frozen and a checkpoint could not be written.
+  const { networkOf } = await import('../dist/node/internal.js');
+  const layers = [
+    { type: 'conv', filters: 2, kernel: 3, padding: 'valid', bias: false }, { type: 'batchnorm' }, { type: 'relu' },
+    { type: 'maxpool' }, { type: 'dense', units: 10 },
+  ];
+  for (const threads of [1, 2]) {
+    const clf = await createClassifier({ model: layers, seed: 1, threads });
+    const net = networkOf.get(clf);
+    const gamma = net.layout.params.find((p) => p.name === '1.gamma');
+    net.params().fill(1e20, gamma.offset, gamma.offset + gamma.size);
+    net.paramsChanged();
+    const before = net.params().slice();
+    const saved = [];
+    const err = await expectGarmentError(
+      () => clf.train(syntheticDataset(64, { seed: 11 }), { epochs: 1, batchSize: 32, checkpoint: { onSave: (b) => saved.push(b) } }),
+      'E_DIVERGED',
+    );
+    assert.match(err.message, 'moments', `threads ${threads}`);
+    // Running statistics included: the first step's snapshot of them was once cut short (the
+    // memory was grown only after it), and a diverged first step put back zeros.
+    assert.ok(bitsEqual(net.params(), before), `threads ${threads}: the weights and statistics from before the step`);
+    const [m, v] = net.moments();
+    assert.ok(m.every(Number.isFinite) && v.every(Number.isFinite), `threads ${threads}: finite moments`);
+    assert.ok((await clf.save()).length > 0);
+    clf.dispose();
+  }
+});
+
 test('weights that do not fit the model are rejected', async () => {
   const { decodeWeights, encodeWeights } = await import('../dist/node/internal.js');
   const clf = await createClassifier({ model: 'mlp', seed: 1 });

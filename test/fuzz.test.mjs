@@ -13,6 +13,8 @@
 //   GARMENT_FUZZ_SEED    the seed (fixed by default, so every run is reproducible; a failure
 //                        prints the seed and path that replay it)
 //   GARMENT_FUZZ_ONLY    comma-separated target names, to run a subset
+//   GARMENT_FUZZ_REPLAY  '{"seed":S,"path":"P"}' from a failure's replay line (with
+//                        GARMENT_FUZZ_ONLY naming its target): runs that one case and prints it whole
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
@@ -30,6 +32,7 @@ import { pack, unpack, referenceTensor, zeroBomb } from './helpers/weightfile.mj
 const TOTAL = Number(process.env.GARMENT_FUZZ_CASES ?? (process.argv.includes('--full') ? 120_000 : 1500));
 const SEED = Number(process.env.GARMENT_FUZZ_SEED ?? 20261121);
 const ONLY = process.env.GARMENT_FUZZ_ONLY?.split(',');
+const REPLAY = process.env.GARMENT_FUZZ_REPLAY ? JSON.parse(process.env.GARMENT_FUZZ_REPLAY) : undefined;
 const CASE_MS = Number(process.env.GARMENT_FUZZ_CASE_MS ?? 10_000);
 /** Bound on RSS growth over the campaign (the process may hold other tests' memory under `npm test`). */
 const MAX_RSS_GROWTH_MB = Number(process.env.GARMENT_FUZZ_MAX_RSS_GROWTH_MB ?? 1024);
@@ -104,11 +107,14 @@ async function campaign(name, share, arb, body, minRuns = 5) {
         if (mb > MAX_RSS_GROWTH_MB) throw new Error(`${name}: RSS grew by ${Math.round(mb)} MB, above the ${MAX_RSS_GROWTH_MB} MB bound`);
       }
     }),
-    { seed, numRuns, plugins: [fc.timeout(CASE_MS)], endOnFailure: process.env.GARMENT_FUZZ_SHRINK !== '1' },
+    REPLAY
+      ? { seed: REPLAY.seed, path: REPLAY.path, numRuns: 1, plugins: [fc.timeout(CASE_MS)], endOnFailure: true }
+      : { seed, numRuns, plugins: [fc.timeout(CASE_MS)], endOnFailure: process.env.GARMENT_FUZZ_SHRINK !== '1' },
   );
   if (details.failed) {
     const why = details.errorInstance?.message ?? String(details.errorInstance);
     const example = fc.stringify(details.counterexample);
+    if (REPLAY) console.error(`${name}: the replayed case, whole:\n${example}`);
     throw new Error(`${name}: case ${details.numRuns} failed: ${why}\n    replay: GARMENT_FUZZ_ONLY=${name} with { seed: ${details.seed}, path: "${details.counterexamplePath}" }` +
       `\n    counterexample: ${example.length > 1500 ? `${example.slice(0, 1500)}...` : example}`);
   }
@@ -784,6 +790,11 @@ test('train: datasets and options, valid, invalid and absent, on one and two thr
     let opts = options;
     if (opts && typeof opts === 'object' && Object.getPrototypeOf(opts) === Object.prototype && typeof opts.signal === 'string') {
       opts = { ...opts, signal: opts.signal === 'aborted' ? AbortSignal.abort() : AbortSignal.timeout(5) };
+    }
+    // An injected odd value can be a valid but long run (65,536 epochs is allowed), which is not
+    // a hang: shorten valid ones, leaving out-of-range values (above 100,000, fractions, NaN).
+    if (opts && typeof opts === 'object' && Object.getPrototypeOf(opts) === Object.prototype && Number.isInteger(opts.epochs) && opts.epochs > 16 && opts.epochs <= 100_000) {
+      opts = { ...opts, epochs: 16 };
     }
     const before = await probe(clf);
     const call = how === 'method' ? () => clf.train(data, opts) : how === 'function' ? () => train(clf, data, opts) : () => train(data, data, opts);

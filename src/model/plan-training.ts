@@ -254,6 +254,18 @@ export function snapshotRange(engine: Engine, layout: Layout, region: ParamRegio
 }
 
 /**
+ * Non-finite values among the parameters and both optimizer moments over [start, end) (in
+ * floats): the divergence guard's check. The moments count too: a gradient above ~1e19 overflows
+ * Adam's second moment to Infinity while the step it divides stays finite (m / sqrt(Infinity) is
+ * 0), which would leave those parameters silently frozen and the state unsaveable.
+ */
+export function nonFiniteState(engine: Engine, region: ParamRegion, start: number, end: number): number {
+  if (end <= start) return 0;
+  const k = engine.k, n = end - start, at = start * 4;
+  return k.count_nonfinite(region.params + at, n) + k.count_nonfinite(region.m + at, n) + k.count_nonfinite(region.v + at, n);
+}
+
+/**
  * One optimizer step over the trainable parameters [start, end) from the gradients at
  * `region.grads`, using two descriptors at `descs` (weights take decay, the rest do not).
  * Both optimizers are elementwise, so workers may update disjoint ranges in parallel with

@@ -5,7 +5,7 @@ import { Arena } from '../engine/arena.ts';
 import { Engine } from '../engine/engine.ts';
 import { inferLayout, type Layout } from '../model/layout.ts';
 import { type ParamRegion, Workspace } from '../model/plan.ts';
-import { optimizerRange, trainSlice, trainingPlan } from '../model/plan-training.ts';
+import { nonFiniteState, optimizerRange, trainSlice, trainingPlan } from '../model/plan-training.ts';
 import type { LayerSpec } from '../model/spec.ts';
 import { inferSlice } from '../model/step.ts';
 import * as P from './protocol.ts';
@@ -141,6 +141,6 @@ function runTrain(engine: Engine, layout: Layout, init: WorkerInit, ws: Workspac
       epsilon: f[P.EPSILON], weightDecay: f[P.WEIGHT_DECAY], momentum: f[P.MOMENTUM], nesterov: c[P.NESTEROV] === 1,
     }, c[P.SNAPSHOT]);
     // The divergence guard's check, over the range this worker just wrote.
-    c[P.slot(me, P.S_NONFINITE)] = engine.k.count_nonfinite(init.region.params + a * 4, b - a);
+    c[P.slot(me, P.S_NONFINITE)] = nonFiniteState(engine, init.region, a, b);
   }
 }

@@ -6,7 +6,8 @@ import { type Network, type TrainingSupport, argmax } from '../model/network.ts'
 import { poolFor, runPool } from '../model/network-pool.ts';
 import type { Workspace } from '../model/plan.ts';
 import {
-  type OptimizerSettings, type SliceStep, batchNormPartBytes, optimizerRange, snapshotRange, trainSlice, trainingPlan,
+  type OptimizerSettings, type SliceStep, batchNormPartBytes, nonFiniteState, optimizerRange, snapshotRange, trainSlice,
+  trainingPlan,
 } from '../model/plan-training.ts';
 
 /** One batch of training images, addressed through a (shuffled) index order. */
@@ -21,7 +22,7 @@ export interface BatchRef {
 export interface BatchResult {
   lossSum: number;
   correct: number;
-  /** Whether every parameter (and running statistic) is finite after the step. */
+  /** Whether every parameter, running statistic and optimizer moment is finite after the step. */
   finite: boolean;
 }
 
@@ -34,6 +35,10 @@ export interface StepSettings extends Omit<SliceStep, 'sync'> {
 export function enableTraining(net: Network): void {
   const support: TrainingSupport = { plan: trainingPlan, partBytes: batchNormPartBytes(net.layout) };
   net.enableTraining(support);
+  // The memory must hold the snapshot slots now: the first step saves the running statistics
+  // before it lays out its workspace (which grows the memory), and a copy past the end of the
+  // memory is silently cut short, so a first step that diverged put back zeros for them.
+  net.engine.ensure(net.arena.size);
 }
 
 /**
@@ -60,7 +65,7 @@ export async function trainBatch(net: Network, batch: BatchRef, step: StepSettin
     trainSlice(net.engine, net.layout, ws, batch.n, 0, step, net.norm);
     optimizerRange(net.engine, net.layout, net.region, net.region.adamDescs, 0, trainableCount, t, step.optimizer, snap);
     net.optimizerStep = t;
-    return collect(net, [ws], [[0, batch.n]], batch, paramsFinite(net));
+    return collect(net, [ws], [[0, batch.n]], batch, stateFinite(net));
   }
   const slices = P.splitBatch(batch.n, pooled.pool.size);
   const ranges = P.splitRange(trainableCount, pooled.pool.size);
@@ -99,8 +104,8 @@ export async function trainBatch(net: Network, batch: BatchRef, step: StepSettin
   }
   await runPool(net, pooled, P.CMD_TRAIN);
   net.optimizerStep = t;
-  // The workers counted non-finite values in the ranges they updated; the running statistics
-  // (outside every range) are checked here.
+  // The workers counted non-finite values (parameters and moments) in the ranges they updated;
+  // the running statistics (outside every range) are checked here.
   let nonFinite = net.engine.k.count_nonfinite(net.region.params + trainableCount * 4, paramCount - trainableCount);
   for (let i = 0; i < pooled.pool.size; i++) nonFinite += c[P.slot(i, P.S_NONFINITE)];
   return collect(net, pooled.ws, slices, batch, nonFinite === 0);
@@ -143,7 +148,9 @@ export function restoreSnapshot(net: Network, slot: 0 | 1): void {
   net.paramsChanged();
 }
 
-/** Whether every parameter (and running statistic) is finite. */
-export function paramsFinite(net: Network): boolean {
-  return net.engine.k.count_nonfinite(net.region.params, net.layout.paramCount) === 0;
+/** Whether every parameter, running statistic and optimizer moment is finite. */
+function stateFinite(net: Network): boolean {
+  const { paramCount, trainableCount } = net.layout;
+  const stats = net.engine.k.count_nonfinite(net.region.params + trainableCount * 4, paramCount - trainableCount);
+  return stats + nonFiniteState(net.engine, net.region, 0, trainableCount) === 0;
 }

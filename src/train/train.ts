@@ -356,13 +356,14 @@ export async function trainNetwork(
         },
         slot,
       );
-      // The divergence guard. Non-finite weights after this step: put back those from before it.
+      // The divergence guard. Non-finite weights or optimizer moments after this step: put back
+      // the state from before it.
       // A non-finite loss: the weights it came from are already bad (finite but overflowing), so
       // put back the ones before the previous step, which gave a finite loss.
       const lossBad = !Number.isFinite(result.lossSum);
       if (lossBad || !result.finite) {
         restoreSnapshot(net, lossBad && st.runStep > 1 ? ((slot ^ 1) as 0 | 1) : slot);
-        const what = lossBad ? `the loss is ${result.lossSum}; the last weights with a finite loss were put back` : 'the weights are no longer finite; the weights from before this step were put back';
+        const what = lossBad ? `the loss is ${result.lossSum}; the last weights with a finite loss were put back` : 'the weights or the optimizer\'s moments are no longer finite; the state from before this step was put back';
         throw new GarmentError('E_DIVERGED', `training diverged at epoch ${epoch}, step ${step}: ${what}; lower the learning rate (now ${lr})`);
       }
       st.step = step;

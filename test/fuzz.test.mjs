@@ -14,7 +14,9 @@
 //                        prints the seed and path that replay it)
 //   GARMENT_FUZZ_ONLY    comma-separated target names, to run a subset
 //   GARMENT_FUZZ_REPLAY  '{"seed":S,"path":"P"}' from a failure's replay line (with
-//                        GARMENT_FUZZ_ONLY naming its target): runs that one case and prints it whole
+//                        GARMENT_FUZZ_ONLY naming its target): runs that one case and prints it
+//                        whole. A case that fails only after earlier ones (a classifier they
+//                        trained) needs the whole campaign again: GARMENT_FUZZ_SEED and _ONLY.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';

@@ -790,14 +790,13 @@ test('train: datasets and options, valid, invalid and absent, on one and two thr
   await campaign('train', 0.08, arb, async ({ data, options, which, how }) => {
     const clf = tiny[which === 3 ? 1 : 0];
     let opts = options;
-    if (opts && typeof opts === 'object' && Object.getPrototypeOf(opts) === Object.prototype && typeof opts.signal === 'string') {
+    const plain = opts && typeof opts === 'object' && Object.getPrototypeOf(opts) === Object.prototype;
+    if (plain && typeof opts.signal === 'string') {
       opts = { ...opts, signal: opts.signal === 'aborted' ? AbortSignal.abort() : AbortSignal.timeout(5) };
     }
     // An injected odd value can be a valid but long run (65,536 epochs is allowed), which is not
     // a hang: shorten valid ones, leaving out-of-range values (above 100,000, fractions, NaN).
-    if (opts && typeof opts === 'object' && Object.getPrototypeOf(opts) === Object.prototype && Number.isInteger(opts.epochs) && opts.epochs > 16 && opts.epochs <= 100_000) {
-      opts = { ...opts, epochs: 16 };
-    }
+    if (plain && Number.isInteger(opts.epochs) && opts.epochs > 16 && opts.epochs <= 100_000) opts = { ...opts, epochs: 16 };
     const before = await probe(clf);
     const call = how === 'method' ? () => clf.train(data, opts) : how === 'function' ? () => train(clf, data, opts) : () => train(data, data, opts);
     const r = await outcome(call, TRAIN_CODES);

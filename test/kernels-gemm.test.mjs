@@ -106,9 +106,8 @@ function checkGemm(h, run, label) {
 }
 
 // M x N x K spread: every size of the brief appears in each position, N covers every residue
-// mod 8 and mod 4, K crosses K blocks (256 and 512 deep before, 320 now) once and twice, and
-// the 2x16 and 4x8 tiles meet in one panel across several blocks (N = 24, 40, 72; M past a
-// 64-row panel).
+// mod 8 and mod 4, K stays within one 320-deep block or crosses one or more, and the 2x16 and
+// 4x8 tiles meet in one panel across several blocks (N = 24, 40, 72; M past a 64-row panel).
 const SHAPES = [
   [1, 1, 1], [1, 2, 3], [2, 3, 4], [3, 4, 5], [4, 5, 7], [5, 7, 8], [7, 8, 9], [8, 9, 13],
   [9, 13, 31], [13, 31, 33], [31, 33, 64], [33, 64, 257], [64, 257, 9], [257, 13, 4], [300, 8, 300],

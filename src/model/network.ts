@@ -78,10 +78,10 @@ export class Network {
   /** Bumped whenever parameters change, so folded inference weights know when to refresh. */
   private paramsVersion = 1;
   private foldedVersion = 0;
-  /** @internal Set once training starts (enableTraining). */
+  /** @internal Set once training starts (src/train/batch.ts's enableTraining lays out the fields below). */
   training: TrainingSupport | undefined;
-  /** The calling thread's batch-norm statistics block (one slice), once training starts. */
-  private localShare: BatchNormShare | undefined;
+  /** @internal The calling thread's batch-norm statistics block (one slice), once training starts. */
+  localShare: BatchNormShare | undefined;
   /** Room for two copies of parameters and optimizer moments (the divergence guard), once training starts. */
   snapshotAt = 0;
   readonly snapshotStep: [number, number] = [0, 0];
@@ -178,22 +178,6 @@ export class Network {
   /** Worker threads in use now (1 when running on the calling thread only). */
   get activeThreads(): number {
     return this.pooled ? this.pooled.pool.size : 1;
-  }
-
-  /**
-   * Plugs in the training half: from now on workspaces can train. Lays out room for the
-   * divergence guard's snapshots and the batch-norm statistics, then the workspaces again.
-   */
-  enableTraining(support: TrainingSupport): void {
-    if (this.training) return;
-    this.training = support;
-    const arena = this.arena;
-    arena.reset(this.workspaceMark);
-    this.snapshotAt = arena.f32(6 * this.layout.paramCount);
-    this.localShare = { part0: arena.alloc(support.partBytes), stride: support.partBytes, parts: 1, index: 0 };
-    this.workspaceMark = this.localMark = arena.mark();
-    this.local = undefined;
-    if (this.pooled) this.pooled.capacity = 0;
   }
 
   /**

@@ -2,7 +2,7 @@
 // guard's snapshots. Loaded with the training code: inference never needs it.
 import * as P from '../threads/protocol.ts';
 import { IMAGE_PIXELS } from '../types.ts';
-import { type Network, type TrainingSupport, argmax } from '../model/network.ts';
+import { type Network, argmax } from '../model/network.ts';
 import { poolFor, runPool } from '../model/network-pool.ts';
 import type { Workspace } from '../model/plan.ts';
 import {
@@ -31,14 +31,26 @@ export interface StepSettings extends Omit<SliceStep, 'sync'> {
   optimizer: OptimizerSettings;
 }
 
-/** Makes `net` trainable (idempotent). */
+/**
+ * Makes `net` trainable (idempotent): plugs in the training plan and lays out, after the
+ * parameters, room for the divergence guard's snapshots and the batch-norm statistics; the
+ * workspaces are laid out again after them.
+ */
 export function enableTraining(net: Network): void {
-  const support: TrainingSupport = { plan: trainingPlan, partBytes: batchNormPartBytes(net.layout) };
-  net.enableTraining(support);
-  // The memory must hold the snapshot slots now: the first step saves the running statistics
+  if (net.training) return;
+  const partBytes = batchNormPartBytes(net.layout);
+  net.training = { plan: trainingPlan, partBytes };
+  const arena = net.arena;
+  arena.reset(net.workspaceMark);
+  net.snapshotAt = arena.f32(6 * net.layout.paramCount);
+  net.localShare = { part0: arena.alloc(partBytes), stride: partBytes, parts: 1, index: 0 };
+  net.workspaceMark = net.localMark = arena.mark();
+  net.local = undefined;
+  if (net.pooled) net.pooled.capacity = 0;
+  // The memory holds the snapshot slots from now on: the first step saves the running statistics
   // before it lays out its workspace (which grows the memory), and a copy past the end of the
-  // memory is silently cut short, so a first step that diverged put back zeros for them.
-  net.engine.ensure(net.arena.size);
+  // memory is silently cut short (a first step that diverged put back zeros for them).
+  net.engine.ensure(arena.size);
 }
 
 /**
@@ -106,7 +118,7 @@ export async function trainBatch(net: Network, batch: BatchRef, step: StepSettin
   net.optimizerStep = t;
   // The workers counted non-finite values (parameters and moments) in the ranges they updated;
   // the running statistics (outside every range) are checked here.
-  let nonFinite = net.engine.k.count_nonfinite(net.region.params + trainableCount * 4, paramCount - trainableCount);
+  let nonFinite = statsNonFinite(net);
   for (let i = 0; i < pooled.pool.size; i++) nonFinite += c[P.slot(i, P.S_NONFINITE)];
   return collect(net, pooled.ws, slices, batch, nonFinite === 0);
 }
@@ -150,7 +162,11 @@ export function restoreSnapshot(net: Network, slot: 0 | 1): void {
 
 /** Whether every parameter, running statistic and optimizer moment is finite. */
 function stateFinite(net: Network): boolean {
+  return statsNonFinite(net) + nonFiniteState(net.engine, net.region, 0, net.layout.trainableCount) === 0;
+}
+
+/** Non-finite running statistics (the parameters after the trainable ones, which no optimizer updates). */
+function statsNonFinite(net: Network): number {
   const { paramCount, trainableCount } = net.layout;
-  const stats = net.engine.k.count_nonfinite(net.region.params + trainableCount * 4, paramCount - trainableCount);
-  return stats + nonFiniteState(net.engine, net.region, 0, trainableCount) === 0;
+  return net.engine.k.count_nonfinite(net.region.params + trainableCount * 4, paramCount - trainableCount);
 }

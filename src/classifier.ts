@@ -5,7 +5,6 @@ import { platform } from '#platform';
 import { type BatchInput, type ImageInput, isBatch, toPixels } from './input.ts';
 import { CHECKPOINT_TENSOR_PREFIXES, checkLabels, type StoredFile } from './io/weights-format.ts';
 import type { SaveOptions } from './io/save-network.ts';
-import { readWeightFile } from './io/weights-read.ts';
 import { DEFAULT_NORM, Network, argmax, type InputNorm, type ThreadConfig } from './model/network.ts';
 import { type LayerSpec, type PresetName, validateLayers } from './model/spec.ts';
 // Training, evaluation and saving load on first use, so an app that only classifies never
@@ -258,11 +257,15 @@ export async function createClassifier(options: ClassifierOptions = {}): Promise
     initParams(net.layout, net.params(), seed);
     return new Classifier(net, labels, seed, { seed });
   }
+  // The weight-file reader loads with the weights, both at once (in browsers a chunk of its own:
+  // apps that train fresh networks never fetch it, and the entry a page parses first stays small).
+  const reader = platform.weightReader();
+  reader.catch(() => {}); // awaited below, as setup is
   let bytes = options.weights;
   if (bytes === undefined) bytes = (await import('./pretrained/default-weights.ts')).default;
   if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
   if (!(bytes instanceof Uint8Array)) throw new GarmentError('E_OPTION', 'createClassifier: weights must be a Uint8Array or ArrayBuffer');
-  const file = await readWeightFile(bytes);
+  const file = await (await reader).readWeightFile(bytes);
   return fromWeightFile(file, await setup, seed, options.labels);
 }
 

@@ -4,6 +4,8 @@
 import { GarmentError } from '../errors.ts';
 import { gunzipCapped } from '../io/gunzip.ts';
 import type { Platform } from './types.ts';
+// Named, not a namespace import: esbuild would put its namespace helper in a chunk of its own.
+import { readWeightFile } from '../io/weights-read.ts';
 import { createWebWorker } from './web-worker.ts';
 
 /** The part of Deno's namespace this leaf uses (typed here: the build has no Deno types). */
@@ -102,6 +104,7 @@ export const platform: Platform = {
     return home ? joinPath(home, '.cache', 'garment-wasm') : undefined;
   },
   env,
+  weightReader: async () => ({ readWeightFile }),
   // Async gunzip is the runtime's DecompressionStream (src/io/inflate.ts); the synchronous one
   // (parseIdx on gzipped bytes) is fflate, which reports in the caller's terms.
   gunzipSync: gunzipCapped,

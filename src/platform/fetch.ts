@@ -31,4 +31,5 @@ export const fetchPlatform: Omit<Platform, 'loadWasm' | 'cores' | 'workers' | 'c
   joinPath: (...parts) => parts.map((p, i) => (i === 0 ? p.replace(/\/+$/, '') : p.replace(/^\/+|\/+$/g, ''))).join('/'),
   defaultCacheDir: () => undefined,
   env: () => undefined,
+  weightReader: () => import('../io/weights-read.ts'),
 };

@@ -6,6 +6,8 @@ import { availableParallelism, cpus, homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import { GarmentError } from '../errors.ts';
 import type { Platform, WorkerHandle } from './types.ts';
+// Named, not a namespace import: esbuild would put its namespace helper in a chunk of its own.
+import { readWeightFile } from '../io/weights-read.ts';
 
 // What classifying does not need loads on first use (zlib, worker_threads, the asynchronous
 // file API, paths): an app that only classifies pays for none of it, and Bun is slow to load each
@@ -78,6 +80,7 @@ export const platform: Platform = {
     return join(xdg || join(homedir(), '.cache'), 'garment-wasm');
   },
   env: (name) => process.env[name],
+  weightReader: async () => ({ readWeightFile }),
   workers: true,
   cores: () => (typeof availableParallelism === 'function' ? availableParallelism() : cpus().length),
   // Deno and Bun have Web Workers (their worker_threads emulation is partial); Node has not.

@@ -1,4 +1,5 @@
 import type { GarmentErrorCode } from '../errors.ts';
+import type * as WeightReader from '../io/weights-read.ts';
 
 /**
  * What the core needs from its host. Each runtime has one small leaf that implements it,
@@ -20,6 +21,12 @@ export interface Platform {
   defaultCacheDir(): string | undefined;
   /** An environment variable, or undefined where there is no environment. */
   env(name: string): string | undefined;
+  /**
+   * The weight-file reader (src/io/weights-read.ts). Browsers and edge runtimes import it lazily,
+   * with the weights: the bytes of the entry a page parses first count there. Node, Deno and Bun
+   * have it in the entry's chunk: a module file costs them ~1 ms each to load, its bytes nothing.
+   */
+  weightReader(): Promise<typeof WeightReader>;
   /** Logical CPU cores this process may use. */
   cores(): number;
   /**

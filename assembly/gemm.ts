@@ -74,12 +74,18 @@ export function gemmRun(
     const M4 = M & ~3;
     let j = 0;
     if (sai == 1) {
-      // A transposed (weight gradients X^T * dY): A's rows are far apart (sak), so each 4-row
-      // panel is walked for every column tile while it is in L1, not fetched again per tile
-      // (59% -> 67% of peak on the cnn dense layer's weight gradient).
+      // A transposed (weight gradients X^T * dY): A's rows are far apart (sak), so a panel's
+      // lines (MC rows: four cache lines per k, 16 KB at K = 64) are walked by every column tile
+      // while they are in L1, not fetched again per tile. Panels of 4 rows with the column tiles
+      // inside were 59% -> 67% of peak on the cnn dense layer's weight gradient (against one
+      // tile at a time); 64-row panels with the rows inside, 1.02-1.03x on top (`node
+      // bench/compare-builds.mjs`), the B strip of a column tile then staying in L1 as well.
       const N8 = N & ~7;
-      for (let i = 0; i < M4; i += 4) {
-        for (let jj = 0; jj < N8; jj += 8) tile4x8Body(ak, 1, sak, bk, ldb, c, ldc, i, jj, kc, fromC, blockBias, blockRelu, true);
+      for (let i0 = 0; i0 < M4; i0 += MC) {
+        const i1 = min(M4, i0 + MC);
+        for (let jj = 0; jj < N8; jj += 8) {
+          for (let i = i0; i < i1; i += 4) tile4x8Body(ak, 1, sak, bk, ldb, c, ldc, i, jj, kc, fromC, blockBias, blockRelu, true);
+        }
       }
       j = N8;
     } else {
@@ -146,8 +152,13 @@ function tile4x8(
 
 /**
  * The 4x8 register tile. `adjacent` (A transposed, sai == 1, a constant at every call site): the
- * tile's four A values at each k are adjacent, so one vector load and four lane shuffles replace
- * four splat loads (1.04-1.06x on the dense weight gradient). Same products in the same order.
+ * tile's four A values at each k are adjacent, so the first two come from one 8-byte load and
+ * two lane shuffles, the other two from splat loads. Four shuffles were 1.04-1.06x against four
+ * splat loads on the dense weight gradient; two and two, 1.06-1.10x against four shuffles with
+ * the data in cache and 1.02-1.03x streaming X (`node bench/compare-builds.mjs`, 'exact'; the
+ * 'fast' build 0.98-1.06x). Our reading: a shuffle takes a vector unit's slot beside the
+ * multiplies and adds, a splat load mostly the load unit's, and the mix keeps both busy. Same
+ * products in the same order.
  */
 // @ts-ignore: decorator
 @inline function tile4x8Body(
@@ -171,14 +182,14 @@ function tile4x8(
   let pb = b + (<usize>j << 2);
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
-    const a4 = adjacent ? v128.load(pa) : zero4();
-    let av = adjacent ? v128.shuffle<f32>(a4, a4, 0, 0, 0, 0) : v128.load32_splat(pa);
+    const a2 = adjacent ? v128.load64_zero(pa) : zero4();
+    let av = adjacent ? v128.shuffle<f32>(a2, a2, 0, 0, 0, 0) : v128.load32_splat(pa);
     c00 = madd(c00, av, b0); c01 = madd(c01, av, b1);
-    av = adjacent ? v128.shuffle<f32>(a4, a4, 1, 1, 1, 1) : v128.load32_splat(pa + as);
+    av = adjacent ? v128.shuffle<f32>(a2, a2, 1, 1, 1, 1) : v128.load32_splat(pa + as);
     c10 = madd(c10, av, b0); c11 = madd(c11, av, b1);
-    av = adjacent ? v128.shuffle<f32>(a4, a4, 2, 2, 2, 2) : v128.load32_splat(pa + 2 * as);
+    av = v128.load32_splat(pa + 2 * as);
     c20 = madd(c20, av, b0); c21 = madd(c21, av, b1);
-    av = adjacent ? v128.shuffle<f32>(a4, a4, 3, 3, 3, 3) : v128.load32_splat(pa + 3 * as);
+    av = v128.load32_splat(pa + 3 * as);
     c30 = madd(c30, av, b0); c31 = madd(c31, av, b1);
     pa += astep;
     pb += bstep;

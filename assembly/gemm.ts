@@ -78,8 +78,8 @@ export function gemmRun(
       // lines (MC rows: four cache lines per k, 16 KB at K = 64) are walked by every column tile
       // while they are in L1, not fetched again per tile. Panels of 4 rows with the column tiles
       // inside were 59% -> 67% of peak on the cnn dense layer's weight gradient (against one
-      // tile at a time); 64-row panels with the rows inside, 1.02-1.03x on top (`node
-      // bench/compare-builds.mjs`), the B strip of a column tile then staying in L1 as well.
+      // tile at a time); 64-row panels with the rows inside (the B strip of a column tile then
+      // stays in L1 too) came with the 4x8 tile's splat loads, see tile4x8Body.
       const N8 = N & ~7;
       for (let i0 = 0; i0 < M4; i0 += MC) {
         const i1 = min(M4, i0 + MC);
@@ -154,9 +154,10 @@ function tile4x8(
  * The 4x8 register tile. `adjacent` (A transposed, sai == 1, a constant at every call site): the
  * tile's four A values at each k are adjacent, so the first two come from one 8-byte load and
  * two lane shuffles, the other two from splat loads. Four shuffles were 1.04-1.06x against four
- * splat loads on the dense weight gradient; two and two, 1.06-1.10x against four shuffles with
- * the data in cache and 1.02-1.03x streaming X (`node bench/compare-builds.mjs`, 'exact'; the
- * 'fast' build 0.98-1.06x). Our reading: a shuffle takes a vector unit's slot beside the
+ * splat loads on the dense weight gradient; two and two, with gemmRun's 64-row panels for A
+ * transposed (one commit), 1.04-1.11x against four shuffles in 4-row panels with the data in
+ * cache and 1.04-1.05x streaming X (`node bench/compare-builds.mjs`, its two A-transposed rows,
+ * 'exact'; the 'fast' build 0.92-1.06x). Our reading: a shuffle takes a vector unit's slot beside the
  * multiplies and adds, a splat load mostly the load unit's, and the mix keeps both busy. Same
  * products in the same order.
  */
@@ -205,8 +206,8 @@ function tile4x8(
  * (broadcasts) per k instead of four, for the same eight multiply-adds and one more B load:
  * 1.05-1.13x on the dense and tall-A rows of `node bench/compare-builds.mjs`, same bits. Our
  * reading: a broadcast occupies a vector unit beside the multiplies and adds, where B's plain
- * loads do not. (A transposed keeps 4x8: its four A values come from one load and lane
- * shuffles, and 2x16 measured 0.97-1.02x there.)
+ * loads do not. (A transposed keeps 4x8: its four A values are adjacent, half of them come
+ * from one load and lane shuffles, and 2x16 measured 0.97-1.02x there.)
  */
 function tile2x16(
   a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Two wasm binaries side by side on the kernels that recent work changed: the first layer's
 // convolution (forward at batch 1 and 64, weight gradient at batch 64), 2x2 max pooling, the
-// A-transposed GEMM of dense weight gradients, a GEMM with a tall A (a whole batch's im2col), the
+// A-transposed GEMM of dense weight gradients (streamed from memory and in cache), a GEMM with a tall A (a whole batch's im2col), the
 // dense layers' forward GEMMs at batch 64 and a dense layer's backward-input pass (which
 // transposes its weights).
 // Rounds alternate between the binaries so machine drift cancels; each row prints the median time
@@ -84,6 +84,7 @@ const rows = [
   ['maxpool 28x28x32, batch 64', () => pool(64, 28, 32), 50],
   ['maxpool 14x14x64, batch 64', () => pool(64, 14, 64), 50],
   ['gemm X^T dY 3136x64 * 64x128 (cnn dense weight gradient)', () => gemm(3136, 128, 64, true), 10],
+  ['gemm X^T dY 64x64 * 64x64 (A transposed, in cache)', () => gemm(64, 64, 64, true), 2000],
   ['gemm 12544x288 * 288x64 (conv2 im2col of a batch of 64 in one piece)', () => gemm(12544, 64, 288, false), 2],
   ['gemm 64x5408 * 5408x32 (seed-cnn dense forward, batch 64)', () => gemm(64, 32, 5408, false), 20],
   ['gemm 64x3136 * 3136x128 (cnn dense forward, batch 64)', () => gemm(64, 128, 3136, false), 20],

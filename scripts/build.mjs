@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { dropCoreExport, oneCoreChunk } from './one-core-chunk.mjs';
 
@@ -46,9 +47,11 @@ const workerSource = worker.outputFiles[0].text;
 
 // 3. The bundled model: shipped as the plain weight file, which the node bundles read, and as one
 //    ES module that embeds its bytes (esbuild's binary loader), imported lazily and shared by
-//    the web and edge bundles.
+//    the web and edge bundles. The plain file holds the same payload in stored (uncompressed)
+//    gzip blocks: Node, Deno and Bun copy it out without loading zlib (src/io/gunzip-stored.ts),
+//    and the npm tarball compresses it anyway. zlib checks the source's CRC-32 here, at build time.
 mkdirSync(join(out, 'pretrained'), { recursive: true });
-copyFileSync(join(root, 'src/pretrained/default.gz'), join(out, 'pretrained/default.gz'));
+writeFileSync(join(out, 'pretrained/default.gz'), gzipSync(gunzipSync(readFileSync(join(root, 'src/pretrained/default.gz'))), { level: 0 }));
 await esbuild.build({
   entryPoints: { 'default-weights': 'src/pretrained/default-weights.ts' },
   outdir: join(out, 'pretrained'),

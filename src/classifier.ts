@@ -262,10 +262,11 @@ export async function createClassifier(options: ClassifierOptions = {}): Promise
   const reader = platform.weightReader();
   reader.catch(() => {}); // awaited below, as setup is
   let bytes = options.weights;
+  const packaged = bytes === undefined;
   if (bytes === undefined) bytes = (await import('./pretrained/default-weights.ts')).default;
   if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
   if (!(bytes instanceof Uint8Array)) throw new GarmentError('E_OPTION', 'createClassifier: weights must be a Uint8Array or ArrayBuffer');
-  const file = await (await reader).readWeightFile(bytes);
+  const file = await (await reader).readWeightFile(bytes, { packaged });
   return fromWeightFile(file, await setup, seed, options.labels);
 }
 

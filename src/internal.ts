@@ -2,6 +2,8 @@
 // and not published.
 export { GarmentError } from './errors.ts';
 export { gunzipCapped, isGzip } from './io/gunzip.ts';
+export { storedGunzip } from './io/gunzip-stored.ts';
+export { readWeightFile } from './io/weights-read.ts';
 export { parseIdx, parseIdxImages, parseIdxLabels, encodeIdx, IDX_MAX_BYTES } from './data/idx.ts';
 export { parseCsv } from './data/csv.ts';
 export { downloadFile, sha256Hex } from './data/download.ts';

@@ -1,8 +1,6 @@
 /// <reference types="node" />
 // Node and Bun (and Deno given a path to this build): files through node:fs, wasm read from
 // beside the bundle.
-import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus, homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import { GarmentError } from '../errors.ts';
 import type { Platform, WorkerHandle } from './types.ts';
@@ -10,9 +8,13 @@ import type { Platform, WorkerHandle } from './types.ts';
 import { readWeightFile } from '../io/weights-read.ts';
 
 // What classifying does not need loads on first use (zlib, worker_threads, the asynchronous
-// file API, paths): an app that only classifies pays for none of it, and Bun is slow to load each
-// of these modules.
+// file API, paths, os): an app that only classifies pays for none of it, and Bun is slow to load
+// each of these modules. node:fs comes through require too, not an ESM import: Node builds an ESM
+// import's namespace by reading every export, and fs's ReadStream getter loads all of node:stream
+// (1 to 2 ms of a cold start, measured with --cpu-prof).
 const lazyRequire = createRequire(import.meta.url);
+const { readFileSync } = lazyRequire('node:fs') as typeof import('node:fs');
+const os = () => lazyRequire('node:os') as typeof import('node:os');
 const fsp = () => lazyRequire('node:fs/promises') as typeof import('node:fs/promises');
 const paths = () => lazyRequire('node:path') as typeof import('node:path');
 import { createWebWorker } from './web-worker.ts';
@@ -77,12 +79,12 @@ export const platform: Platform = {
   defaultCacheDir() {
     const xdg = process.env.XDG_CACHE_HOME;
     const { join } = paths();
-    return join(xdg || join(homedir(), '.cache'), 'garment-wasm');
+    return join(xdg || join(os().homedir(), '.cache'), 'garment-wasm');
   },
   env: (name) => process.env[name],
   weightReader: async () => ({ readWeightFile }),
   workers: true,
-  cores: () => (typeof availableParallelism === 'function' ? availableParallelism() : cpus().length),
+  cores: () => (typeof os().availableParallelism === 'function' ? os().availableParallelism() : os().cpus().length),
   // Deno and Bun have Web Workers (their worker_threads emulation is partial); Node has not.
   createWorker: (source) => (typeof globalThis.Worker === 'function' ? createWebWorker(source) : createNodeWorker(source)),
 };

@@ -1,13 +1,12 @@
 // ReLU, forward and backward. Flat f32 arrays; in place is allowed (y == x, dx == dy).
-import { zero4 } from './simd';
+import { relu4, zero4 } from './simd';
 
 /** y = max(x, 0). */
 export function relu_forward(x: usize, y: usize, count: i32): void {
-  const z = zero4();
   let i = 0;
   for (; i + 4 <= count; i += 4) {
     const p = <usize>i << 2;
-    v128.store(y + p, f32x4.max(v128.load(x + p), z));
+    v128.store(y + p, relu4(v128.load(x + p)));
   }
   for (; i < count; i++) {
     const p = <usize>i << 2;

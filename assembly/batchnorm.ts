@@ -15,7 +15,7 @@
 // Inference does not come here: batch norm is folded into the layer before it, or applied as a
 // per-channel affine (tensor_ops.channel_affine). Sums are accumulated in f32x4 over blocks of
 // BLOCK rows, then in f64 across blocks: fast, accurate, and in a fixed order.
-import { zero4 } from './simd';
+import { relu4, zero4 } from './simd';
 
 // Descriptor (byte offsets; i32 unless marked f32); mirrored in src/engine/descriptors.ts.
 const BN_ROWS = 0; // rows in this slice (N * H * W)
@@ -173,7 +173,7 @@ export function bn_forward_apply(d: usize): void {
       const i = r * C + c;
       const xhat = f32x4.mul(f32x4.sub(v128.load(at(x, i)), v128.load(at(meanOut, c))), v128.load(at(invOut, c)));
       let v = f32x4.add(f32x4.mul(xhat, v128.load(at(gamma, c))), v128.load(at(beta, c)));
-      if (relu) v = f32x4.max(v, zero4());
+      if (relu) v = relu4(v);
       v128.store(at(y, i), v);
     }
     for (; c < C; c++) {

@@ -13,7 +13,7 @@
 // one tile, so an image's result does not depend on its batch. The arithmetic differs from the
 // direct convolution's (a few ulps), but it is the same in every engine.
 import { gemmRun, GEMM_ACCUMULATE } from './gemm';
-import { zero4 } from './simd';
+import { relu4, zero4 } from './simd';
 
 // @ts-ignore: decorator
 @inline function at(base: usize, i: i32): usize {
@@ -225,8 +225,7 @@ function outputTransform(
         y00 = f32x4.add(y00, bv); y01 = f32x4.add(y01, bv); y10 = f32x4.add(y10, bv); y11 = f32x4.add(y11, bv);
       }
       if (relu) {
-        const z = zero4();
-        y00 = f32x4.max(y00, z); y01 = f32x4.max(y01, z); y10 = f32x4.max(y10, z); y11 = f32x4.max(y11, z);
+        y00 = relu4(y00); y01 = relu4(y01); y10 = relu4(y10); y11 = relu4(y11);
       }
       const base = img + (<usize>((oy * Wo + ox) * F + f) << 2);
       v128.store(base, y00);

@@ -11,7 +11,7 @@
 // Every element is summed in the same order (k = 0..K-1, multiply then add, bias last) whatever
 // tile or edge path computes it, so a row's result never depends on M or on which rows share
 // the call: per-image results are independent of batch composition and thread split.
-import { madd, maddScalar, zero4 } from './simd';
+import { madd, maddScalar, relu4, zero4 } from './simd';
 
 export const GEMM_ACCUMULATE: i32 = 1;
 export const GEMM_RELU: i32 = 2;
@@ -139,7 +139,7 @@ export function gemmRun(
 // @ts-ignore: decorator
 @inline export function finish(acc: v128, bias: usize, j: i32, relu: bool): v128 {
   if (bias) acc = f32x4.add(acc, v128.load(bias + (<usize>j << 2)));
-  if (relu) acc = f32x4.max(acc, zero4());
+  if (relu) acc = relu4(acc);
   return acc;
 }
 

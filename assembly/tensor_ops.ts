@@ -1,6 +1,6 @@
 // Small elementwise and reduction kernels over flat f32 arrays. Vector body plus scalar tail;
 // the tail does the same arithmetic as a lane, so results never depend on alignment or length.
-import { zero4 } from './simd';
+import { relu4, zero4 } from './simd';
 
 /** out[i] = value for i < count. */
 export function fill(out: usize, count: i32, value: f32): void {
@@ -191,14 +191,13 @@ export function count_nonfinite(src: usize, count: i32): i32 {
 
 /** y[r, c] = x[r, c] * scale[c] + shift[c] (then ReLU): batch norm at inference when it cannot be folded. */
 export function channel_affine(x: usize, y: usize, rows: i32, C: i32, scale: usize, shift: usize, relu: i32): void {
-  const z = zero4();
   for (let r = 0; r < rows; r++) {
     const row = <usize>(r * C) << 2;
     let c = 0;
     for (; c + 4 <= C; c += 4) {
       const o = <usize>c << 2;
       let v = f32x4.add(f32x4.mul(v128.load(x + row + o), v128.load(scale + o)), v128.load(shift + o));
-      if (relu) v = f32x4.max(v, z);
+      if (relu) v = relu4(v);
       v128.store(y + row + o, v);
     }
     for (; c < C; c++) {

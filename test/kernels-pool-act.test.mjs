@@ -167,6 +167,19 @@ for (const variant of variants) {
     }
   });
 
+  act.test('special values, vector and scalar lanes: max(x, 0) with -0 -> +0, NaN stays NaN', (h) => {
+    const specials = [NaN, -0, 0, Infinity, -Infinity, -1, 1, 1e-45, -1e-45, -3.4028234663852886e38];
+    const x = new Float32Array(specials.length * 2 + 1);
+    for (let i = 0; i < x.length; i++) x[i] = specials[i % specials.length];
+    const p = h.f32(x);
+    h.k.relu_forward(p, p, x.length);
+    const got = h.read(p, x.length);
+    for (let i = 0; i < x.length; i++) {
+      const want = Math.max(x[i], 0); // JS max: NaN wins, max(-0, 0) is +0
+      assert.ok(Object.is(got[i], want), `x=${Object.is(x[i], -0) ? '-0' : x[i]} (index ${i}): got ${Object.is(got[i], -0) ? '-0' : got[i]}, want ${want}`);
+    }
+  });
+
   act.run();
 
   const drop = variantSuite('dropout', variant);

@@ -62,6 +62,13 @@ const CONTENDERS = [
   { id: 'ort-web-2', kind: 'ort-web', threads: 2, peer: 'ort-web', modes: ['infer'] },
   { id: 'ort-node-1', kind: 'ort-node', threads: 1, peer: 'ort-node', modes: ['infer'] },
   { id: 'ort-node-2', kind: 'ort-node', threads: 2, peer: 'ort-node', modes: ['infer'] },
+  // Native PyTorch, where a python3 imports torch (Debian: apt-get install python3-torch
+  // libopenblas0-openmp): training at the batches the issue quotes it for; channels-last where
+  // there are convolutions worth the layout.
+  { id: 'torch-1', kind: 'torch', threads: 1, peer: 'PyTorch', modes: ['train'], batches: [64, 256] },
+  { id: 'torch-2', kind: 'torch', threads: 2, peer: 'PyTorch', modes: ['train'], batches: [64, 256] },
+  { id: 'torch-cl-1', kind: 'torch-cl', threads: 1, peer: 'PyTorch channels-last', modes: ['train'], batches: [64, 256], presets: ['cnn', 'default'] },
+  { id: 'torch-cl-2', kind: 'torch-cl', threads: 2, peer: 'PyTorch channels-last', modes: ['train'], batches: [64, 256], presets: ['cnn', 'default'] },
 ];
 // --report: print the tables of a saved run again, without measuring anything.
 if (opts.report) {
@@ -107,7 +114,8 @@ function plan() {
   for (const mode of ['infer', 'train']) {
     for (const preset of PRESETS) {
       for (const batch of BATCHES) {
-        const ids = CONTENDERS.filter((c) => c.modes.includes(mode)).map((c) => c.id);
+        const ids = CONTENDERS.filter((c) => c.modes.includes(mode) && (c.batches ?? [batch]).includes(batch) && (c.presets ?? [preset]).includes(preset))
+          .map((c) => c.id);
         // The thread-scaling workloads also time the machine's own 2-process scaling, in the same rounds.
         const scaling = mode === 'train' && ((preset === 'cnn' && batch === 256) || (preset === 'seed-cnn' && batch === 64));
         add(mode, preset, batch, scaling ? [...ids, ...machine] : ids);

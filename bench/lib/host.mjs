@@ -1,10 +1,10 @@
 // A contender in its own process, driven over IPC by bench/run.mjs: one process per library and
 // thread count, so libraries never share a heap, a thread pool or global settings (onnxruntime-
 // web fixes its thread count per process). Timing happens in here; only results cross IPC.
-//   node host.mjs <kind> <threads> [precision]   kind: garment | tfjs-cpu | tfjs-wasm | ort-node | ort-web
+//   node host.mjs <kind> <threads> [precision]   kind: garment | tfjs-cpu | tfjs-wasm | ort-node | ort-web | torch | torch-cl
 const [kind, threadsArg, precision = 'exact'] = process.argv.slice(2);
 const threads = Number(threadsArg);
-const family = kind.startsWith('tfjs') ? 'tfjs' : kind.startsWith('ort') ? 'ort' : 'garment';
+const family = kind.startsWith('tfjs') ? 'tfjs' : kind.startsWith('ort') ? 'ort' : kind.startsWith('torch') ? 'torch' : 'garment';
 
 let contender;
 let pool;
@@ -20,6 +20,8 @@ const handlers = {
   async run(msg) {
     const cpu0 = process.cpuUsage();
     const seconds = await contender.run(msg.steps);
+    // A contender working in a child process of its own (PyTorch) reports that process's times.
+    if (typeof seconds === 'object') return seconds;
     const cpu = process.cpuUsage(cpu0);
     return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   },

@@ -72,8 +72,9 @@ function header(res) {
   lines.push('',
     `Method: each row's contenders run in turn, ${res.rounds} rounds of ~${res.roundSeconds} s each (rotating the order); ` +
     'figures are medians over rounds, ratios medians of per-round ratios. Every contender runs in its own process with ' +
-    `the same weights (garment-wasm's, copied into TF.js layers; exported to ONNX for onnxruntime). Inputs: ${res.inputs ?? 'synthetic images'}. ` +
-    'onnxruntime and TF.js get ready-made float tensors; garment-wasm is called through its public API with bytes.');
+    `the same weights (garment-wasm's, copied into TF.js layers; exported to ONNX for onnxruntime; PyTorch trains the same ` +
+    `layers from its own initialisation). Inputs: ${res.inputs ?? 'synthetic images'}. ` +
+    'onnxruntime, TF.js and PyTorch get ready-made float tensors; garment-wasm is called through its public API with bytes.');
   for (const s of res.skipped ?? []) lines.push('', `Skipped: ${s}.`);
   return lines.join('\n');
 }
@@ -81,7 +82,7 @@ function header(res) {
 function throughput({ groups, contenders, cellText }, mode) {
   const rows = groups.filter((g) => g.mode === mode);
   if (!rows.length) return '';
-  const peers = mode === 'train' ? ['TF.js cpu', 'TF.js wasm'] : ['TF.js cpu', 'TF.js wasm', 'ort-web', 'ort-node'];
+  const peers = mode === 'train' ? ['TF.js cpu', 'TF.js wasm', 'PyTorch', 'PyTorch channels-last'] : ['TF.js cpu', 'TF.js wasm', 'ort-web', 'ort-node'];
   const body = [];
   for (const g of rows) {
     for (const threads of [1, 2]) {
@@ -228,31 +229,41 @@ function memory(res) {
   return `## Peak memory, training \`cnn\` at batch 256\n\n${table(['threads', 'peak RSS (MB)', 'RSS after import (MB)', 'target'], body)}`;
 }
 
+/** PyTorch at batch 64: measured in this run where it could run, and the issue's reference figures. */
 function pytorch({ groups, cellText }) {
   const at64 = (preset) => groups.find((g) => g.mode === 'train' && g.batch === 64 && g.preset === preset);
   const refs = PYTORCH_TRAINING.filter((p) => at64(p.preset));
   if (!refs.length) return '';
+  const measured = refs.some((p) => at64(p.preset).cells[torchId(p)]?.rate > 0);
   const body = refs.map((p) => {
     const g = at64(p.preset);
-    const mine = g.cells[`garment-${p.threads}`], fast = g.cells[`garment-fast-${p.threads}`];
-    const vs = (c) => (c?.rate ? `${(c.rate / p.imagesPerSecond).toFixed(2)}×` : '');
+    const mine = g.cells[`garment-${p.threads}`], fast = g.cells[`garment-fast-${p.threads}`], torch = g.cells[torchId(p)];
+    const vsRef = (c) => (c?.rate ? `${(c.rate / p.imagesPerSecond).toFixed(2)}×` : '');
+    const vs = (c) => times(ratio(c, torch));
     return [
-      p.preset, p.threads, p.layout, `${p.imagesPerSecond.toLocaleString('en-US')} (reference, not measured here)`,
-      cellText(mine), cellText(fast), vs(mine), vs(fast),
+      p.preset, p.threads, p.layout, cellText(torch), p.imagesPerSecond.toLocaleString('en-US'),
+      cellText(mine), cellText(fast), vs(mine), vs(fast), vsRef(mine), vsRef(fast),
     ];
   });
   return [
-    '## Native PyTorch: reference figures (not measured here)',
+    '## Native PyTorch, training at batch 64',
     '',
-    'Quoted from issue 6 (PyTorch 1.13, oneDNN, training at batch 64, measured earlier on a quiet machine of this kind). ' +
-      'PyTorch cannot run here, so the ratio compares a figure from this run with one from another time: indicative only.',
+    (measured
+      ? 'Measured: PyTorch in its own process, in the same rounds as garment-wasm (Debian\'s python3-torch 1.13 with ' +
+        'OpenBLAS, a contender like the others; `bench/lib/torch_host.py`). '
+      : 'PyTorch did not run in this run (see the training table\'s notes), so only the reference figures compare. ') +
+      'Reference: the figures issue 6 quotes (PyTorch 1.13, oneDNN, measured earlier on a quiet machine of this kind); ' +
+      'ratios against them compare a figure from this run with one from another time: indicative only.',
     '',
     table([
-      'preset', 'threads', 'PyTorch layout', 'PyTorch images/s', 'garment-wasm (this run)', "garment 'fast' (this run)",
-      'garment ÷ PyTorch (indicative)', "'fast' ÷ PyTorch (indicative)",
+      'preset', 'threads', 'PyTorch layout', 'PyTorch (this run)', 'PyTorch (reference)', 'garment-wasm', "garment 'fast'",
+      'garment ÷ PyTorch', "'fast' ÷ PyTorch", 'garment ÷ reference', "'fast' ÷ reference",
     ], body),
   ].join('\n');
 }
+
+/** The contender that measures reference figure `p` (layout and threads). */
+const torchId = (p) => `torch-${p.layout === 'channels-last' ? 'cl-' : ''}${p.threads}`;
 
 function targets({ res, groups }) {
   const checks = [];
@@ -288,6 +299,8 @@ function targets({ res, groups }) {
     const mine = cell('train', p.preset, 64, precision === 'fast' ? `garment-fast-${p.threads}` : `garment-${p.threads}`);
     const goal = TARGETS.trainVsPyTorch[p.preset];
     if (!mine?.rate) continue;
+    const side = ratio(mine, cell('train', p.preset, 64, torchId(p)));
+    if (side) add(`training ${p.preset} ${p.threads}t, '${precision}', ≥ ${goal}× PyTorch (measured side by side)`, times(side), side.value >= goal);
     const r = mine.rate / p.imagesPerSecond;
     add(`training ${p.preset} ${p.threads}t, '${precision}', ≥ ${goal}× PyTorch (reference figure)`, `${r.toFixed(2)}× (indicative)`, r >= goal);
   }

@@ -54,6 +54,16 @@ function pool(N, H, C) {
   return { run: (e) => e.k.maxpool2d_forward(x, y, N, H, H, C), out: y, len: N * (H >> 1) * (H >> 1) * C };
 }
 
+/** Max pooling's backward pass (dx from x, the pooled y and dy); H odd leaves a row no window covers. */
+function poolBackward(N, H, C) {
+  const Ho = H >> 1;
+  const x = 1 << 20, y = x + N * H * H * C * 4 + 64, dy = y + N * Ho * Ho * C * 4 + 64, dx = dy + N * Ho * Ho * C * 4 + 64;
+  fill(x, y, true);
+  fill(dy, dx);
+  for (const e of engines) e.k.maxpool2d_forward(x, y, N, H, H, C);
+  return { run: (e) => e.k.maxpool2d_backward(x, y, dy, dx, N, H, H, C), out: dx, len: N * H * H * C };
+}
+
 /** C[MxN] = A[MxK] * B[KxN], with A stored transposed (K x M, as X^T in a weight gradient) or not. */
 function gemm(M, N, K, transposed) {
   const a = 1 << 20, b = a + M * K * 4 + 64, c = b + K * N * 4 + 64, d = c + M * N * 4 + 64;
@@ -83,6 +93,9 @@ const rows = [
   ['maxpool 26x26x32, batch 1', () => pool(1, 26, 32), 5000],
   ['maxpool 28x28x32, batch 64', () => pool(64, 28, 32), 50],
   ['maxpool 14x14x64, batch 64', () => pool(64, 14, 64), 50],
+  ['maxpool backward 28x28x32, batch 64', () => poolBackward(64, 28, 32), 50],
+  ['maxpool backward 7x7x128 (odd: a row and a column uncovered), batch 64', () => poolBackward(64, 7, 128), 50],
+  ['maxpool backward 14x14x6 (channels past the last 4), batch 8', () => poolBackward(8, 14, 6), 500],
   ['gemm X^T dY 3136x64 * 64x128 (cnn dense weight gradient)', () => gemm(3136, 128, 64, true), 10],
   ['gemm X^T dY 64x64 * 64x64 (A transposed, in cache)', () => gemm(64, 64, 64, true), 2000],
   ['gemm 12544x288 * 288x64 (conv2 im2col of a batch of 64 in one piece)', () => gemm(12544, 64, 288, false), 2],

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Two wasm binaries side by side on the kernels that recent work changed: the first layer's
-// convolution (forward at batch 1 and 64, weight gradient at batch 64), 2x2 max pooling, the
-// A-transposed GEMM of dense weight gradients (streamed from memory and in cache), a GEMM with a tall A (a whole batch's im2col), the
-// dense layers' forward GEMMs at batch 64 and a dense layer's backward-input pass (which
-// transposes its weights).
+// convolution (forward at batch 1 and 64, weight gradient at batch 64), cnn's second (a Winograd
+// convolution, with and without edge tiles), 2x2 max pooling forward and backward, the
+// A-transposed GEMM of dense weight gradients (streamed from memory and in cache), a GEMM with a
+// tall A (a whole batch's im2col), the dense layers' forward GEMMs at batch 64 and a dense
+// layer's backward-input pass (which transposes its weights).
 // Rounds alternate between the binaries so machine drift cancels; each row prints the median time
 // per call of each binary, its ratio to the first, and whether every output has the same bits
 // (binaries of the same precision must agree exactly).
@@ -30,22 +31,26 @@ function fill(from, to, relu = false) {
   }
 }
 
-/** A first-layer conv (28x28x1 -> 32, 3x3) laid out in every engine; returns its descriptor and output. */
-function conv(N, pad, backward) {
-  const H = 28, W = 28, F = 32, K = 3, Ho = H + 2 * pad - 2, Wo = Ho;
+/**
+ * A 3x3 conv laid out in every engine: by default the first layer (28x28x1 -> 32); with `shape`
+ * { H, C, F } another (cnn's second, 14x14x32 -> 64, runs as a Winograd convolution).
+ */
+function conv(N, pad, backward, { H = 28, C = 1, F = 32 } = {}) {
+  const W = H, K = 3, Ho = H + 2 * pad - 2, Wo = Ho;
   let top = 1 << 20;
   const alloc = (b) => { const p = top; top += Math.ceil(b / 64) * 64; return p; };
-  const x = alloc(N * H * W * 4), w = alloc(9 * F * 4), b = alloc(F * 4), y = alloc(N * Ho * Wo * F * 4);
-  const dy = alloc(N * Ho * Wo * F * 4), dw = alloc(9 * F * 4), db = alloc(F * 4), scratch = alloc(1 << 18), d = alloc(128);
+  const x = alloc(N * H * W * C * 4), w = alloc(9 * C * F * 4), b = alloc(F * 4), y = alloc(N * Ho * Wo * F * 4);
+  const dy = alloc(N * Ho * Wo * F * 4), dw = alloc(9 * C * F * 4), db = alloc(F * 4), scratchBytes = 4 << 20;
+  const scratch = alloc(scratchBytes), d = alloc(128);
   fill(1 << 20, top);
   for (const e of engines) {
     writeDesc(e.raw, d, CONV_DESC, {
-      N, H, W, C: 1, F, K, PAD: pad, HO: Ho, WO: Wo, X: x, WGT: w, BIAS: b, Y: y, DY: dy, DX: 0, DW: dw, DB: db,
-      SCRATCH: scratch, SCRATCH_BYTES: 1 << 18, FLAGS: backward ? 0 : 1,
+      N, H, W, C, F, K, PAD: pad, HO: Ho, WO: Wo, X: x, WGT: w, BIAS: b, Y: y, DY: dy, DX: 0, DW: dw, DB: db,
+      SCRATCH: scratch, SCRATCH_BYTES: scratchBytes, FLAGS: backward ? 0 : 1,
     });
   }
   const kernel = backward ? 'conv2d_backward_filter' : 'conv2d_forward';
-  return { run: (e) => e.k[kernel](d), out: backward ? dw : y, len: backward ? 9 * F : N * Ho * Wo * F };
+  return { run: (e) => e.k[kernel](d), out: backward ? dw : y, len: backward ? 9 * C * F : N * Ho * Wo * F };
 }
 
 function pool(N, H, C) {
@@ -90,6 +95,8 @@ const rows = [
   ['conv1 forward, batch 1, valid', () => conv(1, 0, false), 2000],
   ['conv1 forward, batch 64, same', () => conv(64, 1, false), 20],
   ['conv1 weight gradient, batch 64, same', () => conv(64, 1, true), 10],
+  ['conv2 forward (Winograd) 14x14x32 -> 64, batch 64, same', () => conv(64, 1, false, { H: 14, C: 32, F: 64 }), 3],
+  ['conv2 forward (Winograd) 14x14x32 -> 64, batch 64, valid (no edge tiles)', () => conv(64, 0, false, { H: 14, C: 32, F: 64 }), 3],
   ['maxpool 26x26x32, batch 1', () => pool(1, 26, 32), 5000],
   ['maxpool 28x28x32, batch 64', () => pool(64, 28, 32), 50],
   ['maxpool 14x14x64, batch 64', () => pool(64, 14, 64), 50],

@@ -35,12 +35,12 @@ function fill(from, to, relu = false) {
  * A 3x3 conv laid out in every engine: by default the first layer (28x28x1 -> 32); with `shape`
  * { H, C, F } another (cnn's second, 14x14x32 -> 64, runs as a Winograd convolution).
  */
-function conv(N, pad, backward, { H = 28, C = 1, F = 32 } = {}) {
+function conv(N, pad, backward, { H = 28, C = 1, F = 32, scratchBytes = 4 << 20 } = {}) {
   const W = H, K = 3, Ho = H + 2 * pad - 2, Wo = Ho;
   let top = 1 << 20;
   const alloc = (b) => { const p = top; top += Math.ceil(b / 64) * 64; return p; };
   const x = alloc(N * H * W * C * 4), w = alloc(9 * C * F * 4), b = alloc(F * 4), y = alloc(N * Ho * Wo * F * 4);
-  const dy = alloc(N * Ho * Wo * F * 4), dw = alloc(9 * C * F * 4), db = alloc(F * 4), scratchBytes = 4 << 20;
+  const dy = alloc(N * Ho * Wo * F * 4), dw = alloc(9 * C * F * 4), db = alloc(F * 4);
   const scratch = alloc(scratchBytes), d = alloc(128);
   fill(1 << 20, top);
   for (const e of engines) {
@@ -97,6 +97,8 @@ const rows = [
   ['conv1 weight gradient, batch 64, same', () => conv(64, 1, true), 10],
   ['conv2 forward (Winograd) 14x14x32 -> 64, batch 64, same', () => conv(64, 1, false, { H: 14, C: 32, F: 64 }), 3],
   ['conv2 forward (Winograd) 14x14x32 -> 64, batch 64, valid (no edge tiles)', () => conv(64, 0, false, { H: 14, C: 32, F: 64 }), 3],
+  // The scratch a cnn training network gives it: its dense layer's transposed weights (3136 x 128 floats).
+  ['conv2 weight gradient (Winograd) 14x14x32 -> 64, batch 64, 1.6 MB scratch', () => conv(64, 1, true, { H: 14, C: 32, F: 64, scratchBytes: 3136 * 128 * 4 }), 3],
   ['maxpool 26x26x32, batch 1', () => pool(1, 26, 32), 5000],
   ['maxpool 28x28x32, batch 64', () => pool(64, 28, 32), 50],
   ['maxpool 14x14x64, batch 64', () => pool(64, 14, 64), 50],

@@ -9,8 +9,8 @@
 // per call of each binary, its ratio to the first, and whether every output has the same bits
 // (binaries of the same precision must agree exactly).
 //
-//   git stash; npm run build; cp dist/node/garment-simd.wasm /tmp/old.wasm; git stash pop; npm run build
-//   node bench/compare-builds.mjs /tmp/old.wasm dist/node/garment-simd.wasm
+//   git stash; npm run build; cp dist/web/garment-simd.wasm /tmp/old.wasm; git stash pop; npm run build
+//   node bench/compare-builds.mjs /tmp/old.wasm dist/web/garment-simd.wasm
 import { readFileSync } from 'node:fs';
 import { importInternal } from './lib/dist.mjs';
 import { median } from './lib/stats.mjs';

@@ -183,7 +183,7 @@ async function modelFor(preset) {
 
 async function kernelPhase() {
   const out = {};
-  const wasm = `${snapshot}node/garment-simd.wasm`;
+  const wasm = `${snapshot}web/garment-simd.wasm`;
   const rounds = opts.quick ? 1 : 7;
   const seconds = opts.quick ? 0.02 : 0.04;
   log('kernels: GFLOP/s against the wasm SIMD peak (mul+add), one thread');
@@ -193,7 +193,7 @@ async function kernelPhase() {
   const asconfig = JSON.parse(readFileSync(new URL('asconfig.json', root), 'utf8'));
   const relaxedTarget = Object.values(asconfig.targets)
     .find((t) => (t.enable ?? []).includes('relaxed-simd') && !t.sharedMemory);
-  const relaxedFile = relaxedTarget && `${snapshot}node/${relaxedTarget.outFile.split('/').pop()}`;
+  const relaxedFile = relaxedTarget && `${snapshot}web/${relaxedTarget.outFile.split('/').pop()}`;
   try {
     if (relaxedFile && existsSync(relaxedFile) && !opts.quick) {
       log(`kernels: ${relaxedFile} against the FMA (relaxed_madd) peak`);

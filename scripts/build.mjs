@@ -110,8 +110,11 @@ const common = {
 };
 // Node, Deno and Bun (`oneChunk`): the entry's start-up code in one chunk (scripts/one-core-chunk.mjs).
 const builds = [
-  { dir: 'node', conditions: ['node'], platform: 'node', wasm: wasmFiles, weights: weightsFromFile, oneChunk: true },
-  { dir: 'deno', conditions: ['deno'], platform: 'neutral', wasm: wasmFiles, weights: weightsFromDenoFile, oneChunk: true },
+  // The node and deno builds read the binaries from dist/web (src/platform/node.ts): each ships
+  // once. Four copies of each used to cost the npm tarball ~130 KB once a binary outgrew gzip's
+  // 32 KB window, which had been folding the copies together.
+  { dir: 'node', conditions: ['node'], platform: 'node', wasm: [], weights: weightsFromFile, oneChunk: true },
+  { dir: 'deno', conditions: ['deno'], platform: 'neutral', wasm: [], weights: weightsFromDenoFile, oneChunk: true },
   { dir: 'web', conditions: ['browser'], platform: 'neutral', wasm: wasmFiles },
   { dir: 'edge', conditions: ['workerd'], platform: 'neutral', wasm: ['garment-simd.wasm'], entries: { index: 'src/index.ts' }, noWorker: true },
 ];

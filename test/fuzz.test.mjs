@@ -681,7 +681,7 @@ test('predict arguments: anything at all, typed arrays of every kind and length,
 
 let compiled;
 test('createClassifier options: presets, layer lists, labels, seeds, threads, precision, wasm, weights', async () => {
-  compiled ??= await WebAssembly.compile(readFileSync(new URL('../dist/node/garment-simd.wasm', import.meta.url)));
+  compiled ??= await WebAssembly.compile(readFileSync(new URL('../dist/web/garment-simd.wasm', import.meta.url)));
   const labelsArb = fc.uniqueArray(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'), { minLength: 2, maxLength: 11 });
   const options = optionsWith({
     model: fc.oneof(fc.constantFrom('mlp', 'seed-cnn', 'cnn', 'default'), layersArb),
@@ -708,7 +708,7 @@ test('createClassifier options: presets, layer lists, labels, seeds, threads, pr
   });
   const arb = fc.oneof({ arbitrary: options, weight: 12 }, { arbitrary: weird, weight: 1 });
   const wasmFor = (w) => (typeof w !== 'string' ? w : {
-    module: compiled, bytes: readFileSync(new URL('../dist/node/garment-simd.wasm', import.meta.url)), empty: new Uint8Array(0),
+    module: compiled, bytes: readFileSync(new URL('../dist/web/garment-simd.wasm', import.meta.url)), empty: new Uint8Array(0),
     'missing-file': '/nonexistent/garment.wasm', 'missing-url': new URL('file:///nonexistent/garment.wasm'), directory: root,
   }[w]);
   await campaign('create-options', 0.08, arb, async (o) => {

@@ -67,8 +67,9 @@ let tmpCounter = 0;
 export const platform: Platform = {
   async loadWasm(fileName) {
     // Read and compiled synchronously: the binaries are small and compile lazily, and the
-    // asynchronous paths cost start-up a trip through the event loop each.
-    const url = new URL(`./${fileName}`, import.meta.url);
+    // asynchronous paths cost start-up a trip through the event loop each. The binaries are the
+    // browser build's (dist/web): the package ships each once.
+    const url = new URL(`../web/${fileName}`, import.meta.url);
     let bytes: Uint8Array;
     try {
       bytes = deno.readFileSync(url);

@@ -46,7 +46,8 @@ export const platform: Platform = {
   async loadWasm(fileName) {
     // Read and compiled synchronously: the binaries are small and compile lazily, and the
     // asynchronous paths cost start-up a trip through the thread pool and the event loop each.
-    const url = new URL(`./${fileName}`, import.meta.url);
+    // The package ships each binary once, beside the browser build (where bundlers need it).
+    const url = new URL(`../web/${fileName}`, import.meta.url);
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(url);

@@ -31,7 +31,7 @@ function targetsOf(asconfigUrl) {
     const enable = t.enable ?? config.options?.enable ?? [];
     return {
       name,
-      path: new URL(`../../dist/node/${t.outFile.split('/').pop()}`, import.meta.url),
+      path: new URL(`../../dist/web/${t.outFile.split('/').pop()}`, import.meta.url),
       shared: Boolean(t.sharedMemory ?? config.options?.sharedMemory),
       exactF32: !enable.includes('relaxed-simd'),
     };

@@ -21,7 +21,7 @@ if (args[1] === 'parts') {
   const t4 = now();
   const { readFile } = await import('node:fs/promises');
   const compile = async (name) => {
-    const b = await readFile(new URL(name, dir));
+    const b = await readFile(new URL(`../web/${name}`, dir)); // the binaries ship once, in dist/web
     const t = now();
     await WebAssembly.compile(b);
     return ms(now() - t);

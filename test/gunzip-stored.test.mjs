@@ -67,6 +67,11 @@ test('packaged skips the checksums only: a user file with a damaged byte is caug
     assert.instance(e, GarmentError);
     assert.is(e.code, 'E_WEIGHTS_FORMAT');
   }
+  // Packaged, the same damage goes through: the proof that Node takes the copy path and
+  // recomputes no checksum, which is what packaged promises (and why only the package's own file
+  // is read so).
+  const loaded = await readWeightFile(damaged, { packaged: true });
+  assert.equal(loaded.tensors.length, a.tensors.length);
   // A damaged header fails the structural checks even when packaged.
   const header = shipped.slice();
   header[10 + 5 + 20] = 0x7b; // inside the JSON header: '{'

@@ -1,7 +1,7 @@
 // How the library loads weight files: gzip inflated natively where the runtime can (fast at
 // start-up, and no fflate in the inference bundle), then the same validating decoder.
 import { GarmentError } from '../errors.ts';
-import { storedGunzip } from './gunzip-stored.ts';
+import { platform } from '#platform';
 import { inflateCapped } from './inflate.ts';
 import { asWeightError, corrupt, decodePayload, hex, isRawPayload } from './weights-decode.ts';
 import { MAX_PAYLOAD_BYTES, show, type StoredFile } from './weights-format.ts';
@@ -12,7 +12,8 @@ import { MAX_PAYLOAD_BYTES, show, type StoredFile } from './weights-format.ts';
  * binaries and the JS beside it (none of which is checksummed at load either), and which the
  * build and the tests read through the checking path. Its checksums are not recomputed (in cold
  * JS, the payload's CRC-32 alone costs ~4 ms of start-up), and the stored-block gzip file the
- * Node, Deno and Bun builds ship is copied out without zlib. Every structural check still runs.
+ * Node, Deno and Bun builds ship is copied out without zlib (`platform.storedGunzip`). Every
+ * structural check still runs.
  */
 export async function readWeightFile(bytes: Uint8Array, { packaged = false }: { packaged?: boolean } = {}): Promise<StoredFile> {
   if (!(bytes instanceof Uint8Array)) throw new GarmentError('E_OPTION', `weights: expected a Uint8Array, found ${show(bytes)}`);
@@ -23,7 +24,7 @@ export async function readWeightFile(bytes: Uint8Array, { packaged = false }: { 
       const found = bytes.length < 2 ? `${bytes.length} byte(s)` : `bytes ${hex(bytes.subarray(0, 2))}`;
       return asWeightError(() => corrupt(`not a weight file: expected gzip data (bytes 1f 8b), found ${found}`));
     }
-    const stored = packaged ? storedGunzip(bytes, MAX_PAYLOAD_BYTES) : undefined;
+    const stored = packaged ? platform.storedGunzip?.(bytes, MAX_PAYLOAD_BYTES) : undefined;
     const inflated = stored ? { bytes: stored, verified: true } : await inflateCapped(bytes, MAX_PAYLOAD_BYTES, 'E_WEIGHTS_FORMAT', 'weight file: gzip');
     payload = inflated.bytes;
     intact = inflated.verified;

@@ -6,6 +6,7 @@ import { gunzipCapped } from '../io/gunzip.ts';
 import type { Platform } from './types.ts';
 // Named, not a namespace import: esbuild would put its namespace helper in a chunk of its own.
 import { readWeightFile } from '../io/weights-read.ts';
+import { storedGunzip } from '../io/gunzip-stored.ts';
 import { createWebWorker } from './web-worker.ts';
 
 /** The part of Deno's namespace this leaf uses (typed here: the build has no Deno types). */
@@ -65,6 +66,7 @@ function dirname(path: string): string {
 let tmpCounter = 0;
 
 export const platform: Platform = {
+  storedGunzip,
   async loadWasm(fileName) {
     // Read and compiled synchronously: the binaries are small and compile lazily, and the
     // asynchronous paths cost start-up a trip through the event loop each. The binaries are the

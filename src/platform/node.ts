@@ -6,6 +6,7 @@ import { GarmentError } from '../errors.ts';
 import type { Platform, WorkerHandle } from './types.ts';
 // Named, not a namespace import: esbuild would put its namespace helper in a chunk of its own.
 import { readWeightFile } from '../io/weights-read.ts';
+import { storedGunzip } from '../io/gunzip-stored.ts';
 
 // What classifying does not need loads on first use (zlib, worker_threads, the asynchronous
 // file API, paths, os): an app that only classifies pays for none of it, and Bun is slow to load
@@ -43,6 +44,7 @@ const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
 export const platform: Platform = {
   gunzip: isBun ? undefined : gunzip,
   gunzipSync,
+  storedGunzip,
   async loadWasm(fileName) {
     // Read and compiled synchronously: the binaries are small and compile lazily, and the
     // asynchronous paths cost start-up a trip through the thread pool and the event loop each.

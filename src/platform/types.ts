@@ -40,6 +40,12 @@ export interface Platform {
    * are wrapped by the caller.
    */
   gunzipSync?(bytes: Uint8Array, maxBytes: number, code: GarmentErrorCode, what: string): Uint8Array;
+  /**
+   * The content of a stored-block gzip file, CRC unchecked (src/io/gunzip-stored.ts), for the
+   * bundled model's file that Node, Deno and Bun read; absent in browsers and edge runtimes,
+   * whose embedded copy is deflated, so the weight-file reader they fetch stays smaller.
+   */
+  storedGunzip?(bytes: Uint8Array, maxBytes: number): Uint8Array | undefined;
   /** Whether this runtime has workers at all (edge runtimes have none): threads are not tried without. */
   readonly workers: boolean;
   /**

@@ -1,4 +1,4 @@
-// Deno: files through Deno's own API, wasm read from beside the bundle, Web Workers for threads.
+// Deno: files through Deno's own API, wasm read from dist/web (its one copy), Web Workers for threads.
 // Deno could run the node leaf, but its first `node:` import sets up the Node compatibility
 // layer, which costs about 20 ms of start-up; this leaf touches no `node:` module.
 import { GarmentError } from '../errors.ts';

@@ -1,6 +1,6 @@
 /// <reference types="node" />
-// Node and Bun (and Deno given a path to this build): files through node:fs, wasm read from
-// beside the bundle.
+// Node and Bun (and Deno given a path to this build): files through node:fs, wasm read from the
+// browser build's folder (dist/web), where the package keeps its one copy of each binary.
 import { createRequire } from 'node:module';
 import { GarmentError } from '../errors.ts';
 import type { Platform, WorkerHandle } from './types.ts';

@@ -30,8 +30,8 @@ export function singleChannelForward(
   bias: usize, y: usize, relu: bool, plane: usize,
 ): void {
   const Wp = W + 2 * pad;
-  // Every preset's first layer (3x3, whole blocks of 8 filters) gets the 4-pixel tile with both
-  // as constants: V8 then has no partial-block test per tap and compares with an immediate.
+  // Every conv preset's first layer (3x3, whole blocks of 8 filters) gets the 4-pixel tile with
+  // both as constants: V8 then has no partial-block test per tap and compares with an immediate.
   const common = K == 3 && (F & 7) == 0;
   for (let n = 0; n < N; n++) {
     padImage(at(x, n * H * W), H, W, pad, plane);

@@ -19,11 +19,11 @@ const handlers = {
   // by descheduling it (it counts every thread of the process, so it is a check for 1-thread runs).
   async run(msg) {
     const cpu0 = process.cpuUsage();
-    const seconds = await contender.run(msg.steps);
+    const timed = await contender.run(msg.steps);
     // A contender working in a child process of its own (PyTorch) reports that process's times.
-    if (typeof seconds === 'object') return seconds;
+    if (typeof timed === 'object') return timed;
     const cpu = process.cpuUsage(cpu0);
-    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+    return { seconds: timed, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   },
   probabilities: (msg) => contender.probabilities(msg.count),
   teardown: () => contender.teardown(),

@@ -1,6 +1,6 @@
 // The bundled model as Node, Deno and Bun read it: a gzip file whose deflate stream is all stored
 // (uncompressed) blocks. Its int8 weights barely compress (deflate saved 9%), and reading stored
-// blocks is a copy: no zlib to load (with node:stream, ~3 ms of a cold start) and no inflate.
+// blocks is a copy: no zlib to load (it brings node:stream with it) and no inflate.
 // see: RFC 1951 section 3.2.4 (stored blocks), RFC 1952 section 2.3 (the gzip member)
 
 /**
